@@ -1,0 +1,72 @@
+import type { BoardInfo } from './board.js';
+import type { StationErrorData } from './errors.js';
+
+/**
+ * One fixture position. The UI renders nothing but these states; the station engine is the only
+ * writer and moves a slot only along SLOT_TRANSITIONS (same shape as the token table).
+ */
+export interface TokenRef {
+  /** Row id in the station's queue. */
+  id: number;
+  /** The claim code printed on the label (`sqr_…`). Not secret. */
+  qrToken: string;
+}
+
+export interface FlashProgress {
+  phase: 'connecting' | 'uploading-stub' | 'writing' | 'verifying';
+  bytesDone: number;
+  bytesTotal: number;
+  /** Bytes per second over the link in the current phase. */
+  rateBps: number;
+}
+
+export interface LabelRef {
+  /** Sheet id and 0-based position on it. */
+  sheetId: string;
+  position: number;
+}
+
+export type SlotState =
+  | { kind: 'empty' }
+  | { kind: 'detected'; board: BoardInfo }
+  | { kind: 'flashing'; board: BoardInfo; token: TokenRef; progress: FlashProgress }
+  | { kind: 'testing'; board: BoardInfo; token: TokenRef }
+  | { kind: 'labelling'; board: BoardInfo; token: TokenRef }
+  | { kind: 'done'; board: BoardInfo; token: TokenRef; label: LabelRef }
+  | { kind: 'failed'; board?: BoardInfo; token?: TokenRef; error: StationErrorData };
+
+export type SlotKind = SlotState['kind'];
+
+export const SLOT_TRANSITIONS: Readonly<Record<SlotKind, readonly SlotKind[]>> = {
+  empty: ['detected'],
+  detected: ['flashing', 'failed', 'empty'],
+  // flashing -> flashing carries progress updates.
+  flashing: ['flashing', 'testing', 'failed'],
+  testing: ['labelling', 'failed'],
+  labelling: ['done', 'failed'],
+  done: ['empty', 'detected'],
+  failed: ['empty', 'detected'],
+};
+
+export class IllegalSlotTransition extends Error {
+  constructor(
+    readonly from: SlotKind,
+    readonly to: SlotKind,
+  ) {
+    super(`illegal slot transition ${from} -> ${to}`);
+    this.name = 'IllegalSlotTransition';
+  }
+}
+
+export function transitionSlot(from: SlotState, to: SlotState): SlotState {
+  if (!SLOT_TRANSITIONS[from.kind].includes(to.kind)) throw new IllegalSlotTransition(from.kind, to.kind);
+  return to;
+}
+
+export interface SlotView {
+  /** Stable id of the fixture position, e.g. "slot-1". */
+  id: string;
+  /** 1-based position shown to the operator. */
+  index: number;
+  state: SlotState;
+}

@@ -1,0 +1,33 @@
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './schema.js';
+
+export type StationDatabase = Database.Database;
+
+/**
+ * Opens (creating if needed) the station database. WAL so readers never block the writer, and
+ * `synchronous=FULL` so a committed transaction survives a power cut: every token transition is
+ * committed before the side effect it allows (the first flash byte, the label).
+ */
+export function openStationDatabase(path: string): StationDatabase {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: StationDatabase): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`station database is from a newer Flashline (schema ${current}, this build knows ${MIGRATIONS.length})`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    const sql = MIGRATIONS[version] as string;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

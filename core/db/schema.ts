@@ -1,0 +1,88 @@
+import { TOKEN_STATES, TOKEN_TRANSITIONS } from '../../common/token-state.js';
+
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how many ran. Append only:
+ * a shipped migration is never edited.
+ */
+const stateList = TOKEN_STATES.map((s) => `'${s}'`).join(', ');
+
+// The token state machine is enforced by the database as well as by the code: an UPDATE that is
+// not an edge of TOKEN_TRANSITIONS aborts, so no bug above can put a used token back in the queue.
+const legalEdges = Object.entries(TOKEN_TRANSITIONS)
+  .flatMap(([from, tos]) => tos.map((to) => `(OLD.state = '${from}' AND NEW.state = '${to}')`))
+  .join(' OR ');
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE batches (
+    id TEXT PRIMARY KEY,
+    cloud_batch_id TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    org_id INTEGER NOT NULL,
+    pulled_at TEXT NOT NULL,
+    token_count INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE tokens (
+    id INTEGER PRIMARY KEY,
+    batch_id TEXT NOT NULL REFERENCES batches(id),
+    auth_token TEXT NOT NULL UNIQUE,
+    qr_token TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL CHECK (state IN (${stateList})),
+    slot_id TEXT,
+    board_port TEXT,
+    board_mac TEXT,
+    failure_code TEXT,
+    payload_sha256 TEXT,
+    label_sheet_id TEXT,
+    label_position INTEGER,
+    updated_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX tokens_state ON tokens(state, id);
+
+  CREATE TRIGGER tokens_legal_transition BEFORE UPDATE OF state ON tokens
+  WHEN OLD.state <> NEW.state AND NOT (${legalEdges})
+  BEGIN
+    SELECT RAISE(ABORT, 'illegal token transition');
+  END;
+
+  CREATE TRIGGER tokens_no_delete BEFORE DELETE ON tokens
+  BEGIN
+    SELECT RAISE(ABORT, 'tokens are never deleted');
+  END;
+
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    token_id INTEGER REFERENCES tokens(id),
+    event TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT,
+    detail TEXT
+  ) STRICT;
+
+  CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+  BEGIN
+    SELECT RAISE(ABORT, 'audit log is append-only');
+  END;
+  CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+  BEGIN
+    SELECT RAISE(ABORT, 'audit log is append-only');
+  END;
+
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
+];

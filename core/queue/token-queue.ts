@@ -1,0 +1,228 @@
+import type { StockView } from '../../common/api.js';
+import { stationError } from '../../common/errors.js';
+import { transitionToken, type TokenState } from '../../common/token-state.js';
+import type { StationDatabase } from '../db/open-database.js';
+
+export interface ImportedToken {
+  /** Secret. Stored, written into one board, never logged or shown. */
+  authToken: string;
+  qrToken: string;
+}
+
+export interface BatchImport {
+  batchId: string;
+  cloudBatchId: string;
+  templateId: string;
+  orgId: number;
+  tokens: ImportedToken[];
+}
+
+/** A token row as the rest of the station sees it: no AuthToken. */
+export interface TokenRecord {
+  id: number;
+  batchId: string;
+  qrToken: string;
+  state: TokenState;
+  slotId: string | null;
+  boardPort: string | null;
+  boardMac: string | null;
+  failureCode: string | null;
+  payloadSha256: string | null;
+  labelSheetId: string | null;
+  labelPosition: number | null;
+  orgId: number;
+  templateId: string;
+  updatedAt: string;
+}
+
+export interface ReservedToken extends TokenRecord {
+  /** Only the reserving slot gets the secret, to build the board's payload. */
+  authToken: string;
+}
+
+export interface TokenChanges {
+  boardMac?: string;
+  payloadSha256?: string;
+  labelSheetId?: string;
+  labelPosition?: number;
+  failureCode?: string;
+}
+
+export interface OutboxEntry {
+  recordId: string;
+  kind: string;
+  payload: unknown;
+}
+
+export interface AuditRow {
+  id: number;
+  at: string;
+  tokenId: number | null;
+  event: string;
+  fromState: string | null;
+  toState: string | null;
+  detail: string | null;
+}
+
+const TOKEN_COLUMNS = `t.id, t.batch_id AS batchId, t.qr_token AS qrToken, t.state, t.slot_id AS slotId,
+  t.board_port AS boardPort, t.board_mac AS boardMac, t.failure_code AS failureCode,
+  t.payload_sha256 AS payloadSha256, t.label_sheet_id AS labelSheetId, t.label_position AS labelPosition,
+  b.org_id AS orgId, b.template_id AS templateId, t.updated_at AS updatedAt`;
+
+/**
+ * The station's token queue. Every method is one SQLite transaction; a state change, its audit row
+ * and any outbox record it produces commit together or not at all.
+ */
+export class TokenQueue {
+  constructor(
+    private readonly db: StationDatabase,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  importBatch(batch: BatchImport): number {
+    const at = this.now().toISOString();
+    return this.db.transaction(() => {
+      const exists = this.db.prepare('SELECT 1 FROM batches WHERE id = ?').get(batch.batchId);
+      if (exists) return 0;
+      this.db
+        .prepare('INSERT INTO batches (id, cloud_batch_id, template_id, org_id, pulled_at, token_count) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(batch.batchId, batch.cloudBatchId, batch.templateId, batch.orgId, at, batch.tokens.length);
+      const insert = this.db.prepare(
+        `INSERT INTO tokens (batch_id, auth_token, qr_token, state, updated_at) VALUES (?, ?, ?, 'available', ?)`,
+      );
+      for (const token of batch.tokens) insert.run(batch.batchId, token.authToken, token.qrToken, at);
+      this.appendAudit(null, 'batch-imported', null, null, `batch ${batch.batchId}: ${batch.tokens.length} tokens`, at);
+      return batch.tokens.length;
+    })();
+  }
+
+  /**
+   * Takes the oldest available token for a slot. Committed before the caller sends a single byte to
+   * the board: from here on the token counts as having touched a board and is never handed out again.
+   */
+  reserve(slotId: string, boardPort: string): ReservedToken {
+    const at = this.now().toISOString();
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare(`SELECT ${TOKEN_COLUMNS}, t.auth_token AS authToken FROM tokens t JOIN batches b ON b.id = t.batch_id
+                  WHERE t.state = 'available' ORDER BY t.id LIMIT 1`)
+        .get() as ReservedToken | undefined;
+      if (!row) {
+        throw stationError('NO_TOKENS_AVAILABLE', 'No tokens left in the queue — ask a supervisor to pull a new batch.', true);
+      }
+      transitionToken(row.state, 'reserved');
+      this.db
+        .prepare(`UPDATE tokens SET state = 'reserved', slot_id = ?, board_port = ?, updated_at = ? WHERE id = ?`)
+        .run(slotId, boardPort, at, row.id);
+      this.appendAudit(row.id, 'state', 'available', 'reserved', `slot ${slotId} port ${boardPort}`, at);
+      return { ...row, state: 'reserved' as const, slotId, boardPort, updatedAt: at };
+    })();
+  }
+
+  /** Moves a token one legal step forward, with optional facts and an outbox record, atomically. */
+  advance(id: number, to: TokenState, changes: TokenChanges = {}, outbox?: OutboxEntry, detail?: string): TokenRecord {
+    const at = this.now().toISOString();
+    return this.db.transaction(() => {
+      const current = this.get(id);
+      transitionToken(current.state, to);
+      this.db
+        .prepare(
+          `UPDATE tokens SET state = ?, updated_at = ?,
+             board_mac = COALESCE(?, board_mac), payload_sha256 = COALESCE(?, payload_sha256),
+             label_sheet_id = COALESCE(?, label_sheet_id), label_position = COALESCE(?, label_position),
+             failure_code = COALESCE(?, failure_code)
+           WHERE id = ?`,
+        )
+        .run(
+          to,
+          at,
+          changes.boardMac ?? null,
+          changes.payloadSha256 ?? null,
+          changes.labelSheetId ?? null,
+          changes.labelPosition ?? null,
+          changes.failureCode ?? null,
+          id,
+        );
+      this.appendAudit(id, 'state', current.state, to, detail ?? null, at);
+      if (outbox) {
+        this.db
+          .prepare('INSERT OR IGNORE INTO outbox (record_id, kind, payload, created_at) VALUES (?, ?, ?, ?)')
+          .run(outbox.recordId, outbox.kind, JSON.stringify(outbox.payload), at);
+      }
+      return this.get(id);
+    })();
+  }
+
+  /** A board failed for good: its token is burned (state `failed`), never returned to the queue. */
+  burn(id: number, failureCode: string, detail?: string): TokenRecord {
+    return this.advance(id, 'failed', { failureCode }, undefined, detail);
+  }
+
+  get(id: number): TokenRecord {
+    const row = this.db
+      .prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens t JOIN batches b ON b.id = t.batch_id WHERE t.id = ?`)
+      .get(id) as TokenRecord | undefined;
+    if (!row) throw stationError('NOT_FOUND', `Token #${id} is not in this station's queue.`);
+    return row;
+  }
+
+  findByQrToken(qrToken: string): TokenRecord | null {
+    const row = this.db
+      .prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens t JOIN batches b ON b.id = t.batch_id WHERE t.qr_token = ?`)
+      .get(qrToken) as TokenRecord | undefined;
+    return row ?? null;
+  }
+
+  stock(): StockView {
+    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM tokens GROUP BY state').all() as {
+      state: TokenState;
+      n: number;
+    }[];
+    const count = (...states: TokenState[]): number =>
+      rows.filter((r) => states.includes(r.state)).reduce((sum, r) => sum + r.n, 0);
+    return {
+      available: count('available'),
+      reserved: count('reserved'),
+      inProgress: count('reserved', 'written', 'verified'),
+      labelled: count('labelled', 'shipped'),
+      failed: count('failed'),
+    };
+  }
+
+  auditFor(tokenId: number): AuditRow[] {
+    return this.db
+      .prepare(
+        `SELECT id, at, token_id AS tokenId, event, from_state AS fromState, to_state AS toState, detail
+         FROM audit_log WHERE token_id = ? ORDER BY id`,
+      )
+      .all(tokenId) as AuditRow[];
+  }
+
+  pendingOutbox(limit = 100): { id: number; recordId: string; kind: string; payload: unknown }[] {
+    const rows = this.db
+      .prepare('SELECT id, record_id AS recordId, kind, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?')
+      .all(limit) as { id: number; recordId: string; kind: string; payload: string }[];
+    return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as unknown }));
+  }
+
+  markOutboxSent(ids: number[]): void {
+    const at = this.now().toISOString();
+    const update = this.db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?');
+    this.db.transaction(() => {
+      for (const id of ids) update.run(at, id);
+    })();
+  }
+
+  private appendAudit(
+    tokenId: number | null,
+    event: string,
+    from: string | null,
+    to: string | null,
+    detail: string | null,
+    at: string,
+  ): void {
+    this.db
+      .prepare('INSERT INTO audit_log (at, token_id, event, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(at, tokenId, event, from, to, detail);
+  }
+}
