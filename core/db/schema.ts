@@ -80,6 +80,28 @@ export const MIGRATIONS: readonly string[] = [
     attempts INTEGER NOT NULL DEFAULT 0
   ) STRICT;
 
+  CREATE TABLE sheets (
+    id TEXT PRIMARY KEY,
+    stock_id TEXT NOT NULL,
+    capacity INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    closed_at TEXT
+  ) STRICT;
+
+  -- A label row exists only for a board that passed its self-test; its position is the order in
+  -- which boards were completed on that sheet.
+  CREATE TABLE labels (
+    id INTEGER PRIMARY KEY,
+    sheet_id TEXT NOT NULL REFERENCES sheets(id),
+    position INTEGER NOT NULL,
+    token_id INTEGER NOT NULL UNIQUE REFERENCES tokens(id),
+    slot_index INTEGER NOT NULL,
+    serial TEXT NOT NULL,
+    mac TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (sheet_id, position)
+  ) STRICT;
+
   CREATE TABLE settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { CommandArgs, CommandName, CommandResult, StationApi, StationEvent } from '../common/api.js';
+import { startCloudServer, type CloudServer } from '../cloud/server.js';
+import { FlashlineCloudClient } from '../core/cloud/cloud-client.js';
+import { defaultDataDir, ensureDir } from '../core/app/data-dir.js';
+import { loadOrCreateCredentials } from '../core/app/station-secrets.js';
+import { StationService } from '../core/app/station-service.js';
+import { openStationDatabase, type StationDatabase } from '../core/db/open-database.js';
+import { buildEdgentNvsImage } from '../core/payload/edgent-payload.js';
+import { DEMO_PRODUCT, type ProductConfig } from '../core/product/product.js';
+import { TokenQueue } from '../core/queue/token-queue.js';
+import { ensureStock } from '../core/station/ensure-stock.js';
+import { LabelQueue } from '../core/station/label-queue.js';
+import { StationEngine } from '../core/station/station-engine.js';
+import { flashBoard } from '../native/flash/esptool-flasher.js';
+import { runSelfTest } from '../native/selftest/self-test-runner.js';
+import { VirtualRack, type VirtualRackTransport } from '../native/sim/virtual-rack.js';
+
+export interface EmbeddedStationOptions {
+  dataDir?: string;
+  /** Fixture positions shown (1–8). */
+  slots?: number;
+  /** Virtual boards plugged in at start. */
+  virtualBoards?: number;
+  /** `pty`: boards on pseudo-terminals, flashed through the real serialport path (Linux, macOS). */
+  boardTransport?: VirtualRackTransport;
+  /** Make virtual boards' serial links take real UART time. */
+  throttleBoards?: boolean;
+  /** Tokens to pull when the queue runs low. */
+  batchSize?: number;
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedStation extends StationApi {
+  readonly dataDir: string;
+  readonly service: StationService;
+  readonly queue: TokenQueue;
+  readonly rack: VirtualRack;
+  readonly labels: LabelQueue;
+  readonly product: ProductConfig;
+  readonly db: StationDatabase;
+  readonly cloud: CloudServer;
+  close(): Promise<void>;
+}
+
+const STATION_ID_KEY = 'station_id';
+
+/**
+ * The embedded default: local SQLite in the user-data folder, the local cloud service in-process on
+ * 127.0.0.1, the demo product with a batch pulled from that cloud, and virtual boards plugged in.
+ * The composition root shared by the CLI and the Electron main process.
+ */
+export async function startEmbeddedStation(options: EmbeddedStationOptions = {}): Promise<EmbeddedStation> {
+  const log = options.log ?? (() => undefined);
+  const dataDir = ensureDir(options.dataDir ?? defaultDataDir());
+  const credentials = loadOrCreateCredentials(join(dataDir, 'cloud-credentials.json'));
+  const cloud = await startCloudServer({ dbPath: join(dataDir, 'cloud.db'), seed: credentials });
+  const db = openStationDatabase(join(dataDir, 'station.db'));
+  const closers: (() => Promise<void> | void)[] = [() => cloud.close(), () => db.close()];
+  try {
+    const stationId = stationIdOf(db);
+    const queue = new TokenQueue(db);
+    const product: ProductConfig = { ...DEMO_PRODUCT, templateId: String(cloud.seed.templateId), orgId: cloud.seed.orgId };
+    const client = new FlashlineCloudClient({ baseUrl: cloud.url, clientId: credentials.clientId, clientSecret: credentials.clientSecret });
+    await ensureStock({ db, queue, client, product, stationId, batchSize: options.batchSize ?? 100, log });
+
+    const rack = new VirtualRack({ transport: options.boardTransport ?? 'pty', throttle: options.throttleBoards ?? false, log });
+    closers.unshift(() => rack.close());
+    const labels = new LabelQueue(db, product, stationId, join(dataDir, 'labels'));
+    const slotCount = options.slots ?? 2;
+    const engine = new StationEngine({
+      stationId,
+      product,
+      queue,
+      watcher: rack,
+      labels,
+      buildPayload: (authToken) => buildEdgentNvsImage({ auth: authToken, host: product.cloudHost }, product.nvs.size),
+      flash: flashBoard,
+      selfTest: runSelfTest,
+      slotCount,
+      log,
+    });
+    const service = new StationService({
+      name: `Station ${stationId}`,
+      productName: product.name,
+      orgId: product.orgId,
+      batchId: () => (db.prepare('SELECT id FROM batches ORDER BY pulled_at DESC, rowid DESC LIMIT 1').get() as { id: string } | undefined)?.id ?? null,
+      engine,
+      labels,
+      queue,
+      simulator: rack,
+      log,
+    });
+    for (let i = 1; i <= Math.min(options.virtualBoards ?? 2, slotCount); i++) await rack.plug(`slot-${i}`);
+
+    return {
+      dataDir,
+      service,
+      queue,
+      rack,
+      labels,
+      product,
+      db,
+      cloud,
+      call: <N extends CommandName>(name: N, args: CommandArgs<N>): Promise<CommandResult<N>> => service.call(name, args),
+      subscribe: (listener: (event: StationEvent) => void) => service.subscribe(listener),
+      close: async () => {
+        for (const close of closers) await close();
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await Promise.resolve(close()).catch(() => undefined);
+    throw err;
+  }
+}
+
+function stationIdOf(db: StationDatabase): string {
+  const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(STATION_ID_KEY) as { value: string } | undefined;
+  if (row) return row.value;
+  const id = `ST${randomUUID().slice(0, 4).toUpperCase()}`;
+  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(STATION_ID_KEY, id);
+  return id;
+}

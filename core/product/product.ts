@@ -1,0 +1,30 @@
+/** What the station needs to know about the product being built (grows into the full manifest). */
+export interface ProductConfig {
+  id: string;
+  name: string;
+  chipFamily: 'ESP32' | 'ESP32-S3' | 'ESP32-C3' | 'ESP8266';
+  templateId: string;
+  orgId: number;
+  /** Where the NVS partition sits, from the product's partition table. */
+  nvs: { offset: number; size: number };
+  /** Edgent's `host` key. */
+  cloudHost: string;
+  /** QR payload template; `{qrToken}+{orgId}` is what the Blynk apps accept. */
+  qrTemplate: string;
+  labelStockId: string;
+  /** Link speed after the stub is running. */
+  flashBaud: number;
+}
+
+/** The demo product `npm start` provisions. */
+export const DEMO_PRODUCT: Omit<ProductConfig, 'templateId' | 'orgId'> = {
+  id: 'demo-thermostat',
+  name: 'Demo Thermostat',
+  chipFamily: 'ESP32',
+  // ESP-IDF's default single-app table: nvs at 0x9000, 0x6000 bytes.
+  nvs: { offset: 0x9000, size: 0x6000 },
+  cloudHost: 'blynk.cloud',
+  qrTemplate: '{qrToken}+{orgId}',
+  labelStockId: 'a4-3x8',
+  flashBaud: 921_600,
+};
