@@ -57,7 +57,7 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
   const credentials = loadOrCreateCredentials(join(dataDir, 'cloud-credentials.json'));
   const cloud = await startCloudServer({ dbPath: join(dataDir, 'cloud.db'), seed: credentials });
   const db = openStationDatabase(join(dataDir, 'station.db'));
-  const closers: (() => Promise<void> | void)[] = [() => cloud.close(), () => db.close()];
+  const closers: (() => Promise<void> | void)[] = [() => cloud.close(), () => void db.close()];
   try {
     const stationId = stationIdOf(db);
     const queue = new TokenQueue(db);

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { startBrowserMode } from '../browser-mode.js';
 import { electronBinary } from '../electron-launcher.js';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,7 +62,12 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'start') {
     const electron = electronBinary();
     if (electron && (process.platform !== 'linux' || process.env.DISPLAY || process.env.WAYLAND_DISPLAY)) {
-      const child = spawn(electron, [join(ROOT, 'dist', 'node', 'electron', 'main.js')], { stdio: 'inherit' });
+      const mainJs = join(ROOT, 'dist', 'electron', 'main.js');
+      if (!existsSync(mainJs)) {
+        const { buildElectron } = await import('../../scripts/build-electron.js');
+        await buildElectron();
+      }
+      const child = spawn(electron, [mainJs], { stdio: 'inherit' });
       return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
     }
     process.stdout.write('Electron cannot run here: starting in browser mode.\n');

@@ -102,9 +102,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const origin = req.headers.origin;
     const sameOrigin = origin === undefined || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(origin);
-    if (url.pathname !== WS_PATH || !hasSecret(url) || !loopbackHost(req) || !sameOrigin) {
+    if (url.pathname !== WS_PATH || !loopbackHost(req) || !sameOrigin) {
       socket.write('HTTP/1.1 403 Forbidden\r\n\r\n');
       socket.destroy();
+      return;
+    }
+    if (!hasSecret(url)) {
+      // Same-origin page with a stale or wrong key: accept, then close with 1008 (policy violation)
+      // so the UI can tell the operator to reopen the printed link instead of retrying forever.
+      wss.handleUpgrade(req, socket, head, (ws) => ws.close(1008, 'station key rejected'));
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

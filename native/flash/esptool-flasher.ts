@@ -23,6 +23,8 @@ export interface FlashJob {
   log?: (line: string) => void;
   /** Deadline for the whole job. */
   timeoutMs?: number;
+  /** Chip family the product needs ("ESP32"); another chip is refused before any byte is written. */
+  expectChip?: string;
 }
 
 export interface FlashedRegion {
@@ -82,6 +84,13 @@ export async function flashBoard(job: FlashJob): Promise<FlashOutcome> {
         },
         { cause: err },
       );
+    }
+    if (job.expectChip && loader.chip.CHIP_NAME !== job.expectChip) {
+      throw new StationError({
+        code: 'BOARD_UNSUPPORTED',
+        message: `This board is an ${loader.chip.CHIP_NAME}, the product needs an ${job.expectChip} — take it off the line.`,
+        operatorFault: true,
+      });
     }
     const mac = await loader.chip.readMac(loader);
     const md5s: string[] = [];

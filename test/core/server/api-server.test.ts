@@ -100,7 +100,12 @@ describe('browser-mode API server', () => {
         });
         ws.on('error', () => resolve('refused'));
       });
-    expect(await attempt(`ws://127.0.0.1:${server.port}/api/ws`)).toBe('refused');
+    const closeCode = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws?key=stale`);
+      ws.on('message', () => resolve(-1));
+      ws.on('close', (code) => resolve(code));
+    });
+    expect(closeCode).toBe(1008);
     expect(await attempt(`ws://127.0.0.1:${server.port}/api/ws?key=${secret}`, 'https://evil.example')).toBe('refused');
     expect(await attempt(`ws://127.0.0.1:${server.port}/api/ws?key=${secret}`, base)).toBe('open');
   });

@@ -1,0 +1,73 @@
+import { useCallback, useEffect, useRef, type ReactElement } from 'react';
+import { slotNumberForKey } from '../station-model.js';
+import type { StationClient } from '../station-client.js';
+import { useStation } from '../use-station.js';
+import { LabelSheetPanel } from './label-sheet-panel.js';
+import { SlotGrid } from './slot-grid.js';
+import { StationHeader } from './station-header.js';
+
+function isTypingTarget(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+}
+
+export function App({ client }: { client: StationClient }): ReactElement {
+  const { snapshot, connection, busySlots, lastError, dismissError, runCommand } = useStation(client);
+  const cards = useRef(new Map<number, HTMLElement>());
+
+  const registerCard = useCallback((slotNumber: number, element: HTMLElement | null) => {
+    if (element) cards.current.set(slotNumber, element);
+    else cards.current.delete(slotNumber);
+  }, []);
+
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.ctrlKey || event.altKey || event.metaKey || isTypingTarget(event.target)) return;
+      const slotNumber = slotNumberForKey(event.key);
+      const card = slotNumber === null ? undefined : cards.current.get(slotNumber);
+      if (!card) return;
+      event.preventDefault();
+      card.focus();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, []);
+
+  const offline = connection !== 'connected';
+  return (
+    <div className="app" data-connection={connection}>
+      <StationHeader station={snapshot?.station ?? null} stock={snapshot?.stock ?? null} connection={connection} />
+      {lastError ? (
+        <div className="alert" role="alert" data-testid="command-error" data-code={lastError.code}>
+          <span className="alert-text">{lastError.message}</span>
+          <button type="button" className="button" onClick={dismissError}>
+            Dismiss
+          </button>
+        </div>
+      ) : null}
+      {offline && snapshot ? (
+        <div className="banner" role="status">
+          The station is not reachable; what you see may be out of date.
+        </div>
+      ) : null}
+      <main className="layout">
+        {snapshot ? (
+          <SlotGrid
+            slots={snapshot.slots}
+            simulator={snapshot.station.simulator}
+            busySlots={offline ? new Set(snapshot.slots.map((slot) => slot.id)) : busySlots}
+            onCommand={runCommand}
+            registerCard={registerCard}
+          />
+        ) : (
+          <section className="waiting" aria-label="Slots">
+            <p>Waiting for the station…</p>
+          </section>
+        )}
+        <LabelSheetPanel sheet={snapshot?.sheet ?? null} />
+      </main>
+      <footer className="keys-help" aria-hidden="true">
+        Keys 1–{Math.max(1, snapshot?.slots.length ?? 8)} pick a slot · Enter runs its main action · Tab moves between buttons
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,136 @@
+import { useCallback, useEffect, useRef, type KeyboardEvent, type ReactElement } from 'react';
+import type { SlotView } from '../../../common/slot-state.js';
+import { describeSlot, primaryAction, type SlotCommand, type SlotProgressView } from '../describe-slot.js';
+import { StateIcon } from './state-icon.js';
+
+function ProgressBar({ progress, slotNumber }: { progress: SlotProgressView; slotNumber: number }): ReactElement {
+  const fill = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // Width is set through the CSSOM: the CSP forbids inline style attributes.
+    fill.current?.style.setProperty('width', `${progress.percent}%`);
+  }, [progress.percent]);
+  return (
+    <div className="progress">
+      <div
+        className="progress-track"
+        role="progressbar"
+        aria-label={`Slot ${slotNumber} progress`}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={progress.percent}
+        aria-valuetext={`${progress.phase} ${progress.percent}%`}
+      >
+        <div className="progress-fill" ref={fill} />
+      </div>
+      <div className="progress-text">
+        <span className="progress-percent">{progress.percent}%</span>
+        <span>{progress.phase}</span>
+        {progress.rate ? <span>{progress.rate}</span> : null}
+        {progress.timeLeft ? <span>{progress.timeLeft}</span> : null}
+      </div>
+    </div>
+  );
+}
+
+export interface SlotCardProps {
+  slot: SlotView;
+  simulator: boolean;
+  busy: boolean;
+  onCommand(slotId: string, command: SlotCommand): void;
+  cardRef(element: HTMLElement | null): void;
+}
+
+export function SlotCard({ slot, simulator, busy, onCommand, cardRef }: SlotCardProps): ReactElement {
+  const view = describeSlot(slot.state, { simulator });
+  const main = primaryAction(view);
+  const number = slot.index;
+
+  const onKeyDown = useCallback(
+    (event: KeyboardEvent<HTMLElement>) => {
+      // Enter on a focused button already clicks it; only the card itself maps Enter to its action.
+      if (event.key !== 'Enter' || event.target !== event.currentTarget || !main || busy) return;
+      event.preventDefault();
+      onCommand(slot.id, main.command);
+    },
+    [busy, main, onCommand, slot.id],
+  );
+
+  return (
+    <article
+      ref={cardRef}
+      className={`slot-card tone-${view.tone}`}
+      data-testid={`slot-${number}`}
+      data-slot-id={slot.id}
+      data-state={view.kind}
+      data-busy={busy ? 'true' : 'false'}
+      tabIndex={0}
+      aria-label={`Slot ${number}: ${view.word}`}
+      onKeyDown={onKeyDown}
+    >
+      <div className="slot-band">
+        <span className="slot-number" aria-hidden="true">
+          {number}
+        </span>
+        <span className="slot-status">
+          <StateIcon icon={view.icon} />
+          <span className="slot-word" data-testid={`slot-${number}-state`}>
+            {view.word}
+          </span>
+        </span>
+      </div>
+      <div className="slot-body">
+        <p className="slot-hint">{view.hint}</p>
+        {view.board ? (
+          <dl className="board-facts">
+            <div>
+              <dt>Port</dt>
+              <dd>{view.board.port}</dd>
+            </div>
+            {view.board.chip ? (
+              <div>
+                <dt>Chip</dt>
+                <dd>{view.board.chip}</dd>
+              </div>
+            ) : null}
+            {view.board.mac ? (
+              <div>
+                <dt>MAC</dt>
+                <dd className="mono">{view.board.mac}</dd>
+              </div>
+            ) : null}
+          </dl>
+        ) : null}
+        {view.qrShort || view.labelNumber !== null ? (
+          <div className="token-line">
+            {view.qrShort ? (
+              <span className="qr-short" title="Last characters of the QR claim code" data-testid={`slot-${number}-qr`}>
+                QR …{view.qrShort}
+              </span>
+            ) : null}
+            {view.labelNumber !== null ? <span className="label-number">Label {view.labelNumber}</span> : null}
+          </div>
+        ) : null}
+        {view.progress ? <ProgressBar progress={view.progress} slotNumber={number} /> : null}
+        {view.failure ? (
+          <p className="failure" data-testid={`slot-${number}-error`} data-code={view.failure.code}>
+            {view.failure.message}
+          </p>
+        ) : null}
+      </div>
+      <div className="slot-actions">
+        {view.actions.map((action) => (
+          <button
+            key={action.command}
+            type="button"
+            className={action.primary ? 'button button-primary' : 'button'}
+            data-testid={`slot-${number}-${action.command}`}
+            disabled={busy}
+            onClick={() => onCommand(slot.id, action.command)}
+          >
+            {action.label}
+          </button>
+        ))}
+      </div>
+    </article>
+  );
+}
