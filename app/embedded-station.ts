@@ -55,7 +55,7 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
   const log = options.log ?? (() => undefined);
   const dataDir = ensureDir(options.dataDir ?? defaultDataDir());
   const credentials = loadOrCreateCredentials(join(dataDir, 'cloud-credentials.json'));
-  const cloud = await startCloudServer({ dbPath: join(dataDir, 'cloud.db'), seed: credentials });
+  const cloud = await startCloudServer({ dbPath: join(dataDir, 'cloud.db'), seed: credentials, log: (line) => log(`cloud: ${line}`) });
   const db = openStationDatabase(join(dataDir, 'station.db'));
   const closers: (() => Promise<void> | void)[] = [() => cloud.close(), () => void db.close()];
   try {

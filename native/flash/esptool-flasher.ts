@@ -43,6 +43,20 @@ export interface FlashOutcome {
 }
 
 const ROM_BAUD = 115_200;
+/** EN held low this long resets the chip (esptool.py's HardReset uses 100 ms). */
+const RESET_PULSE_MS = 100;
+
+/**
+ * Reset into the application: EN low via RTS for RESET_PULSE_MS with DTR released (GPIO0 high at
+ * EN's rising edge means "boot from flash"). Both lines go in one request. We do this ourselves
+ * because esptool-js 0.7.0's `HardReset` only *releases* RTS (it assumes RTS is still asserted),
+ * which after its classic-reset sequence leaves EN high and the chip sitting in the bootloader.
+ */
+async function hardReset(transport: Transport): Promise<void> {
+  await transport.setSignals(false, true);
+  await new Promise((resolve) => setTimeout(resolve, RESET_PULSE_MS));
+  await transport.setSignals(false, false);
+}
 
 export function md5Hex(data: Uint8Array): string {
   return createHash('md5').update(data).digest('hex');
@@ -58,6 +72,9 @@ export async function flashBoard(job: FlashJob): Promise<FlashOutcome> {
   const log = job.log ?? (() => undefined);
   // esptool-js's Transport is typed for the browser's SerialPort; ours has the same shape.
   const transport = new Transport(job.port as unknown as SerialPort, false);
+  // Transport.trace() prints to console.log even with tracing off (readLoop calls it on every
+  // close); its lines belong in the board's log, not on the station's stdout.
+  transport.trace = (message: string) => log(`serial: ${message}`);
   const loader = new ESPLoader({
     transport,
     baudrate: job.baudRate,
@@ -139,7 +156,7 @@ export async function flashBoard(job: FlashJob): Promise<FlashOutcome> {
     }
     phase = 'verifying';
     report(total, total, writeStart);
-    await loader.after('hard_reset', false);
+    await hardReset(transport);
     return {
       chip,
       mac,

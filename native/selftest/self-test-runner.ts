@@ -35,9 +35,14 @@ function proofMatches(expected: string, got: unknown): boolean {
   return timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(got, 'hex'));
 }
 
+/**
+ * A check line may arrive glued to noise: boot-ROM output at another baud rate, or bytes garbled
+ * while the host switched speed, with no newline in between. Parse from the first `{"`.
+ */
 function parseJsonLine(text: string): Record<string, unknown> | null {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith('{')) return null;
+  const start = text.indexOf('{"');
+  if (start < 0) return null;
+  const trimmed = text.slice(start).trim();
   try {
     const value: unknown = JSON.parse(trimmed);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;

@@ -40,6 +40,9 @@ export function useStation(client: StationClient): StationView {
       // Every (re)connect starts from a fresh snapshot: events sent while away are lost.
       if (state === 'connected') refresh();
     });
+    // The socket may have opened between the first render and this effect: catch up, or the UI
+    // would show "Connecting…" (and disable every button) for a connection that is already up.
+    setConnection(client.connectionState());
     if (client.connectionState() === 'connected') refresh();
     return () => {
       mounted.current = false;

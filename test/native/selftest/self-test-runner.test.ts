@@ -26,6 +26,15 @@ describe('runSelfTest', () => {
     expect(port.written[0]).toMatch(/^selftest [0-9a-f]{32}$/);
   });
 
+  it('reads a check line glued to line noise (boot ROM at another baud rate)', async () => {
+    const port = new ScriptedPort((line, p) => {
+      const nonce = line.split(' ')[1] ?? '';
+      p.emit(new Uint8Array([0x14, 0xe3, 0x9f, 0x00, 0x7b, 0x7b]));
+      p.emit(`{"check":"token","ok":true,"proof":"${tokenProof(TOKEN, nonce)}"}\n{"selftest":"done","ok":true,"checks":1}\n`);
+    });
+    expect((await runSelfTest({ port, expectedToken: TOKEN })).ok).toBe(true);
+  });
+
   it('fails a board holding a different token', async () => {
     const result = await runSelfTest({ port: honestBoard('Zbcdefghijklmnopqrstuvwxyz012345'), expectedToken: TOKEN });
     expect(result.ok).toBe(false);
