@@ -7,6 +7,7 @@ import type { SelfTestResult } from '../../common/self-test-protocol.js';
 import type { FlashJob, FlashOutcome } from '../../native/flash/esptool-flasher.js';
 import type { SelfTestOptions } from '../../native/selftest/self-test-runner.js';
 import type { AttachedBoard, BoardWatcher } from '../../native/usb/board-watcher.js';
+import type { DeviceRecord } from '../cloud/cloud-client.js';
 import type { ProductConfig } from '../product/product.js';
 import type { TokenQueue, TokenRecord } from '../queue/token-queue.js';
 
@@ -157,15 +158,17 @@ export class StationEngine {
           recordId: `${this.deps.stationId}:${token.id}`,
           kind: 'device-record',
           payload: {
+            recordId: `${this.deps.stationId}:${token.id}`,
             qrToken: token.qrToken,
             mac: outcome.mac,
             chip: outcome.chip,
             stationId: this.deps.stationId,
             result: 'passed',
             payloadSha256,
-            labelRef: `${label.sheetId}#${label.position}`,
-            completedAt: new Date().toISOString(),
-          },
+            firmwareVersion: firmwareVersionOf(result),
+            labelRef: label,
+            completedAt: Date.now(),
+          } satisfies DeviceRecord,
         },
       );
       this.setState(slot, { kind: 'done', board: boardInfo, token: tokenRef, label });
@@ -231,6 +234,11 @@ export class StationEngine {
   private view(slot: Slot): SlotView {
     return { id: slot.id, index: slot.index, state: slot.state };
   }
+}
+
+function firmwareVersionOf(result: SelfTestResult): string | null {
+  const fw = result.checks.find((c) => c.check === 'fw')?.value;
+  return fw === undefined ? null : String(fw);
 }
 
 function describe(err: unknown): string {
