@@ -17,8 +17,9 @@ describe('label decode helper without its tools', () => {
     const label = buildLabelModel({ qrToken: 'sqr_gCCsLSydh3d0ArmZj50l9zr79JXVooBR', orgId: 1, productName: 'P', serial: 'S1' });
     const pdf = await renderLabelSheetPdf([label], 'a4-3x8');
     process.env.PATH = '/nonexistent';
-    for (const attempt of [assertLabelToolsInstalled(), decodeLabelPdf(pdf, 'a4-3x8'), extractPdfText(pdf)]) {
-      const err = await attempt.then(
+    // One at a time: started together, the later rejections would go unhandled while we await the first.
+    for (const attempt of [() => assertLabelToolsInstalled(), () => decodeLabelPdf(pdf, 'a4-3x8'), () => extractPdfText(pdf)]) {
+      const err = await attempt().then(
         () => null,
         (e: unknown) => e,
       );
