@@ -72,13 +72,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return;
     }
     const security = { 'content-security-policy': CSP, 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
-    const labelMatch = /^\/labels\/([0-9a-f-]{36})\.pdf$/.exec(url.pathname);
+    const labelMatch = /^\/labels\/([A-Z0-9-]{1,40})\.pdf$/.exec(url.pathname);
     if (labelMatch) {
       if (!hasSecret(url)) {
         res.writeHead(403).end('forbidden');
         return;
       }
-      const path = options.labelPdfPath(labelMatch[1] as string);
+      let path: string | null;
+      try {
+        path = options.labelPdfPath(labelMatch[1] as string);
+      } catch {
+        path = null;
+      }
       if (!path || !sendFile(res, path, security)) res.writeHead(404).end('no such sheet');
       return;
     }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabelSheetView } from '../../common/api.js';
@@ -11,6 +10,9 @@ import { getLabelStock, labelsPerPage } from '../labels/label-stock.js';
 import type { ProductConfig } from '../product/product.js';
 import type { TokenRecord } from '../queue/token-queue.js';
 import type { LabelPlacer } from './station-engine.js';
+
+/** Sheet ids: `<station id>-S<number>`, e.g. `ST1A2B-S0007`; also what the PDF file is named. */
+export const SHEET_ID_PATTERN = /^[A-Z0-9]{1,16}-S[0-9]{4,9}$/;
 
 interface LabelRow {
   position: number;
@@ -58,7 +60,7 @@ export class LabelQueue implements LabelPlacer {
   }
 
   pdfPath(sheetId: string): string {
-    if (!/^[0-9a-f-]{36}$/.test(sheetId)) throw new Error('bad sheet id');
+    if (!SHEET_ID_PATTERN.test(sheetId)) throw new Error('bad sheet id');
     return join(this.outDir, `${sheetId}.pdf`);
   }
 
@@ -73,7 +75,9 @@ export class LabelQueue implements LabelPlacer {
         : capacity;
       if (!sheetId || position >= capacity) {
         if (sheetId) this.db.prepare('UPDATE sheets SET closed_at = ? WHERE id = ?').run(new Date().toISOString(), sheetId);
-        sheetId = randomUUID();
+        const count = (this.db.prepare('SELECT COUNT(*) AS n FROM sheets').get() as { n: number }).n;
+        // Short enough to read off the screen and write on the printed sheet's edge.
+        sheetId = `${this.stationId}-S${String(count + 1).padStart(4, '0')}`;
         position = 0;
         this.db
           .prepare('INSERT INTO sheets (id, stock_id, capacity, created_at) VALUES (?, ?, ?, ?)')
