@@ -1,91 +1,51 @@
-import { parseArgs } from 'node:util';
-import { startBrowserMode } from '../browser-mode.js';
-import { electronBinary } from '../electron-launcher.js';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { CliIo } from './command.js';
+import { COMMANDS } from './commands.js';
+import { StationError } from '../../common/errors.js';
 
-const HELP = `flashline — the Flashline station
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'flashline — the Flashline station',
+    '',
+    'Usage: flashline <command> [options]     (flashline help <command> for its options)',
+    '',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+  ].join('\n');
+}
 
-Usage:
-  flashline start [options]   Start the station: an Electron window where Electron can run,
-                              otherwise browser mode (UI on 127.0.0.1, URL printed)
-  flashline serve [options]   Start in browser mode (headless stations, tests)
-  flashline help
+/** Longest command name first, so "nvs generate" wins over a command named "nvs". */
+function findCommand(argv: string[]): { command: (typeof COMMANDS)[number]; rest: string[] } | null {
+  const sorted = [...COMMANDS].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
+  for (const command of sorted) {
+    const words = command.name.split(' ');
+    if (words.every((w, i) => argv[i] === w)) return { command, rest: argv.slice(words.length) };
+  }
+  return null;
+}
 
-Options for start/serve:
-  --data-dir DIR     station data folder (default: the user-data folder, or FLASHLINE_DATA_DIR)
-  --port N           browser mode port on 127.0.0.1 (default: a free port)
-  --slots N          fixture positions, 1-8 (default 2)
-  --boards N         virtual boards plugged in at start (default 2)
-  --in-process       host virtual boards in-process instead of on pseudo-terminals
-`;
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export async function main(argv: string[]): Promise<number> {
-  const [command = 'help', ...rest] = argv;
-  if (command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(HELP);
+export async function main(argv: string[], io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    const found = argv[0] === 'help' ? findCommand(argv.slice(1)) : null;
+    io.out(found ? `Usage: ${found.command.usage}\n` : help());
     return 0;
   }
-  if (command !== 'start' && command !== 'serve') {
-    process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
+  const found = findCommand(argv);
+  if (!found) {
+    io.err(`Unknown command "${argv.join(' ')}".\n\n${help()}`);
     return 2;
   }
-  let values;
   try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: {
-        'data-dir': { type: 'string' },
-        port: { type: 'string' },
-        slots: { type: 'string' },
-        boards: { type: 'string' },
-        'in-process': { type: 'boolean' },
-      },
-      strict: true,
-    }));
+    return await found.command.run(found.rest, io);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  const slots = values.slots ? Number(values.slots) : 2;
-  if (!Number.isInteger(slots) || slots < 1 || slots > 8) {
-    process.stderr.write('--slots must be a whole number from 1 to 8.\n');
-    return 2;
-  }
-  const boards = values.boards ? Number(values.boards) : 2;
-  const port = values.port ? Number(values.port) : 0;
-
-  if (command === 'start') {
-    const electron = electronBinary();
-    if (electron && (process.platform !== 'linux' || process.env.DISPLAY || process.env.WAYLAND_DISPLAY)) {
-      const mainJs = join(ROOT, 'dist', 'electron', 'main.js');
-      if (!existsSync(mainJs)) {
-        const { buildElectron } = await import('../../scripts/build-electron.js');
-        await buildElectron();
-      }
-      const child = spawn(electron, [mainJs], { stdio: 'inherit' });
-      return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
+    if (err instanceof StationError) {
+      io.err(`${err.message}\n`);
+      return 1;
     }
-    process.stdout.write('Electron cannot run here: starting in browser mode.\n');
+    if (err instanceof TypeError && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${err.message}\n\nUsage: ${found.command.usage}\n`);
+      return 2;
+    }
+    throw err;
   }
-
-  const station = await startBrowserMode({
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-    port,
-    slots,
-    virtualBoards: boards,
-    boardTransport: values['in-process'] ? 'in-process' : 'pty',
-    log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
-  });
-  process.stdout.write(`\nFlashline station is running.\nOpen: ${station.url}\nData: ${station.dataDir}\nPress Ctrl+C to stop.\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await station.close();
-  return 0;
 }
