@@ -14,6 +14,8 @@ import { ensureStock } from '../core/station/ensure-stock.js';
 import { LabelQueue } from '../core/station/label-queue.js';
 import { StationEngine } from '../core/station/station-engine.js';
 import { flashBoard } from '../native/flash/esptool-flasher.js';
+import { probeBoard } from '../native/flash/probe-board.js';
+import { findNvsString } from '../native/sim/nvs-reader.js';
 import { runSelfTest } from '../native/selftest/self-test-runner.js';
 import { VirtualRack, type VirtualRackTransport } from '../native/sim/virtual-rack.js';
 
@@ -76,6 +78,9 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       watcher: rack,
       labels,
       buildPayload: (authToken) => buildEdgentNvsImage({ auth: authToken, host: product.cloudHost }, product.nvs.size),
+      // Edgent keeps its token in NVS namespace `blynk`, string key `auth`.
+      readToken: (nvs) => findNvsString(nvs, 'blynk', 'auth'),
+      probe: probeBoard,
       flash: flashBoard,
       selfTest: runSelfTest,
       slotCount,

@@ -1,5 +1,6 @@
 import type { BoardInfo } from './board.js';
 import type { StationErrorData } from './errors.js';
+import type { TokenState } from './token-state.js';
 
 /**
  * One fixture position. The UI renders nothing but these states; the station engine is the only
@@ -26,9 +27,18 @@ export interface LabelRef {
   position: number;
 }
 
+/** A board that already holds one of our tokens (re-plugged after a cable pull or a crash). */
+export interface ResumeOffer {
+  token: TokenRef;
+  tokenState: TokenState;
+}
+
 export type SlotState =
   | { kind: 'empty' }
-  | { kind: 'detected'; board: BoardInfo }
+  /** Reading the board's chip, MAC, flash size and NVS through its bootloader; no token touched. */
+  | { kind: 'probing'; board: BoardInfo }
+  /** Ready to provision; `resume` when it already holds a token of ours (Provision resumes it). */
+  | { kind: 'detected'; board: BoardInfo; resume?: ResumeOffer }
   | { kind: 'flashing'; board: BoardInfo; token: TokenRef; progress: FlashProgress }
   | { kind: 'testing'; board: BoardInfo; token: TokenRef }
   | { kind: 'labelling'; board: BoardInfo; token: TokenRef }
@@ -38,14 +48,17 @@ export type SlotState =
 export type SlotKind = SlotState['kind'];
 
 export const SLOT_TRANSITIONS: Readonly<Record<SlotKind, readonly SlotKind[]>> = {
-  empty: ['detected'],
-  detected: ['flashing', 'failed', 'empty'],
+  empty: ['probing', 'detected'],
+  // probing -> done: the board already holds a labelled token of ours.
+  probing: ['detected', 'done', 'failed', 'empty'],
+  // detected -> testing: resuming a board whose token was already written and verified by MD5.
+  detected: ['flashing', 'testing', 'probing', 'failed', 'empty'],
   // flashing -> flashing carries progress updates.
   flashing: ['flashing', 'testing', 'failed'],
   testing: ['labelling', 'failed'],
   labelling: ['done', 'failed'],
-  done: ['empty', 'detected'],
-  failed: ['empty', 'detected'],
+  done: ['empty', 'detected', 'probing'],
+  failed: ['empty', 'detected', 'probing'],
 };
 
 export class IllegalSlotTransition extends Error {

@@ -166,6 +166,21 @@ export class TokenQueue {
     return row;
   }
 
+  /** The token a board holds, found by the AuthToken read back from its flash (never logged). */
+  findByAuthToken(authToken: string): TokenRecord | null {
+    const row = this.db
+      .prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens t JOIN batches b ON b.id = t.batch_id WHERE t.auth_token = ?`)
+      .get(authToken) as TokenRecord | undefined;
+    return row ?? null;
+  }
+
+  /** The secret of a token this station already handed to a board (resuming that board). */
+  authTokenOf(id: number): string {
+    const row = this.db.prepare('SELECT auth_token AS authToken FROM tokens WHERE id = ?').get(id) as { authToken: string } | undefined;
+    if (!row) throw stationError('NOT_FOUND', `Token #${id} is not in this station's queue.`);
+    return row.authToken;
+  }
+
   findByQrToken(qrToken: string): TokenRecord | null {
     const row = this.db
       .prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens t JOIN batches b ON b.id = t.batch_id WHERE t.qr_token = ?`)

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import type { StockView } from '../../common/api.js';
 import type { BoardInfo } from '../../common/board.js';
 import { StationError, stationError, toErrorData } from '../../common/errors.js';
-import { transitionSlot, type LabelRef, type SlotState, type SlotView, type TokenRef } from '../../common/slot-state.js';
+import { transitionSlot, type LabelRef, type ResumeOffer, type SlotState, type SlotView, type TokenRef } from '../../common/slot-state.js';
 import type { SelfTestResult } from '../../common/self-test-protocol.js';
+import type { TokenState } from '../../common/token-state.js';
 import type { FlashJob, FlashOutcome } from '../../native/flash/esptool-flasher.js';
+import type { ProbeJob, ProbeOutcome } from '../../native/flash/probe-board.js';
 import type { SelfTestOptions } from '../../native/selftest/self-test-runner.js';
 import type { AttachedBoard, BoardWatcher } from '../../native/usb/board-watcher.js';
 import type { DeviceRecord } from '../cloud/cloud-client.js';
@@ -22,8 +24,11 @@ export interface StationEngineDeps {
   queue: TokenQueue;
   watcher: BoardWatcher;
   labels: LabelPlacer;
-  /** NVS image (or patched firmware) carrying this AuthToken. */
+  /** NVS image (or patched firmware) carrying this AuthToken. Deterministic for one token. */
   buildPayload: (authToken: string) => Uint8Array;
+  /** The AuthToken a board's NVS partition holds, read the way the product's firmware reads it. */
+  readToken: (nvs: Uint8Array) => string | undefined;
+  probe: (job: ProbeJob) => Promise<ProbeOutcome>;
   flash: (job: FlashJob) => Promise<FlashOutcome>;
   selfTest: (options: SelfTestOptions) => Promise<SelfTestResult>;
   slotCount: number;
@@ -41,18 +46,28 @@ interface Slot {
   index: number;
   state: SlotState;
   board: AttachedBoard | null;
+  /** What the probe saw; the flash refuses a board with another MAC. */
+  mac: string | null;
   running: boolean;
+  /** Bumped on every attach/detach, so a probe that finishes late for a pulled board is ignored. */
+  generation: number;
 }
 
 /** Progress events are rate-limited so eight slots flashing at once do not flood the UI. */
 const PROGRESS_MIN_INTERVAL_MS = 100;
 
+/** Token states from which a re-plugged board is resumed with the same token. */
+const RESUMABLE: readonly TokenState[] = ['reserved', 'written', 'verified'];
+const ORDER: readonly TokenState[] = ['available', 'reserved', 'written', 'verified', 'labelled', 'shipped'];
+
 /**
- * Drives each slot through detected -> flashing -> testing -> labelling -> done. The order of
- * durable steps is the safety argument: the token is reserved (committed) before the first byte goes
- * to the board; `written` only after the chip's MD5 matched; `verified` only after the board proved
- * it holds the token; `labelled` only once its label is on the sheet. Any failure after the
- * reservation burns the token. One slot's failure never touches another slot.
+ * Drives each slot: probing -> detected -> flashing -> testing -> labelling -> done. The order of
+ * durable steps is the safety argument: the probe reads the board before any token is touched (a
+ * board that already holds one of ours is resumed, never given a second); a new token is reserved
+ * (committed) before the first byte goes to the board; `written` only after the chip's MD5
+ * matched; `verified` only after the board proved it holds the token; `labelled` only once its
+ * label is on the sheet. Any failure after the reservation burns the token. One slot's failure
+ * never touches another slot.
  */
 export class StationEngine {
   private readonly slots: Slot[];
@@ -67,7 +82,9 @@ export class StationEngine {
       index: i + 1,
       state: { kind: 'empty' },
       board: null,
+      mac: null,
       running: false,
+      generation: 0,
     }));
     deps.watcher.on('attach', (board) => this.onAttach(board));
     deps.watcher.on('detach', (location) => this.onDetach(location));
@@ -87,43 +104,101 @@ export class StationEngine {
     return this.deps.queue.stock();
   }
 
-  /** Provision the board in a slot. Resolves when the run has started; progress comes as events. */
+  /** Provision (or resume) the board in a slot. Resolves when the run is over; progress comes as events. */
   runSlot(slotId: string): Promise<void> {
     const slot = this.slot(slotId);
     if (slot.running) throw stationError('BUSY', `Slot ${slot.index} is already working on its board.`, true);
+    if (slot.state.kind === 'probing') throw stationError('BUSY', `Slot ${slot.index} is still checking its board.`, true);
     if (slot.state.kind !== 'detected' || !slot.board) {
       throw stationError('INVALID_INPUT', `Slot ${slot.index} has no board waiting — plug a board first.`, true);
     }
     slot.running = true;
     const board = slot.board;
-    return this.provision(slot, board).finally(() => {
+    const resume = slot.state.resume;
+    return this.provision(slot, board, resume).finally(() => {
       slot.running = false;
     });
   }
 
-  /** Operator acknowledged a finished or failed slot: ready for the next board. */
+  /** Operator acknowledged a finished or failed slot: check the board again for the next run. */
   clearSlot(slotId: string): void {
     const slot = this.slot(slotId);
     if (slot.running) throw stationError('BUSY', `Slot ${slot.index} is still working.`, true);
     if (slot.state.kind !== 'done' && slot.state.kind !== 'failed') return;
-    this.setState(slot, slot.board ? { kind: 'detected', board: slot.board.info } : { kind: 'empty' });
+    if (slot.board) void this.probe(slot, slot.board);
+    else this.setState(slot, { kind: 'empty' });
   }
 
-  private async provision(slot: Slot, board: AttachedBoard): Promise<void> {
-    let reserved: TokenRecord | null = null;
-    const info = board.info;
+  /** Waits until no slot is probing or running (tests, orderly shutdown). */
+  async idle(): Promise<void> {
+    while (this.slots.some((s) => s.running || s.state.kind === 'probing')) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private async probe(slot: Slot, board: AttachedBoard): Promise<void> {
+    const generation = slot.generation;
+    const current = (): boolean => slot.generation === generation && slot.board === board;
+    this.setState(slot, { kind: 'probing', board: board.info });
     try {
-      const token = this.deps.queue.reserve(slot.id, info.port);
-      reserved = token;
+      const outcome = await this.deps.probe({
+        port: board.openPort(),
+        baudRate: this.deps.product.flashBaud,
+        nvs: this.deps.product.nvs,
+        ...(this.deps.log ? { log: this.deps.log } : {}),
+      });
+      if (!current()) return;
+      const info: BoardInfo = {
+        ...board.info,
+        chip: outcome.identity.description,
+        mac: outcome.identity.mac,
+        ...(outcome.identity.flashSizeBytes ? { flashSizeBytes: outcome.identity.flashSizeBytes } : {}),
+      };
+      slot.mac = outcome.identity.mac;
+      if (outcome.identity.chipFamily !== this.deps.product.chipFamily) {
+        throw stationError(
+          'BOARD_UNSUPPORTED',
+          `This board is an ${outcome.identity.chipFamily}, the product needs an ${this.deps.product.chipFamily} — take it off the line.`,
+          true,
+        );
+      }
+      const held = this.deps.readToken(outcome.nvs);
+      const token = held ? this.deps.queue.findByAuthToken(held) : null;
+      if (token && (token.state === 'labelled' || token.state === 'shipped') && token.labelSheetId !== null && token.labelPosition !== null) {
+        this.deps.log?.(`slot ${slot.index}: board ${info.mac} already holds labelled token #${token.id}`);
+        this.setState(slot, { kind: 'done', board: info, token: { id: token.id, qrToken: token.qrToken }, label: { sheetId: token.labelSheetId, position: token.labelPosition } });
+        return;
+      }
+      if (token && RESUMABLE.includes(token.state)) {
+        this.deps.log?.(`slot ${slot.index}: board ${info.mac} holds token #${token.id} (${token.state}): offering resume`);
+        this.setState(slot, { kind: 'detected', board: info, resume: { token: { id: token.id, qrToken: token.qrToken }, tokenState: token.state } });
+        return;
+      }
+      this.setState(slot, { kind: 'detected', board: info });
+    } catch (err) {
+      if (!current()) return;
+      this.setState(slot, { kind: 'failed', board: board.info, error: toErrorData(err) });
+    }
+  }
+
+  private async provision(slot: Slot, board: AttachedBoard, resume: ResumeOffer | undefined): Promise<void> {
+    let token: TokenRecord | null = null;
+    const info = slot.state.kind === 'detected' ? slot.state.board : board.info;
+    try {
+      let authToken: string;
+      if (resume) {
+        token = this.deps.queue.get(resume.token.id);
+        if (!RESUMABLE.includes(token.state)) throw stationError('ILLEGAL_TRANSITION', `Token …${resume.token.qrToken.slice(-6)} can no longer be resumed — clear the slot.`, true);
+        authToken = this.deps.queue.authTokenOf(token.id);
+        this.deps.log?.(`slot ${slot.index}: resuming token #${token.id} from ${token.state}`);
+      } else {
+        const reserved = this.deps.queue.reserve(slot.id, info.port);
+        authToken = reserved.authToken;
+        token = reserved;
+      }
+      const tokenId = token.id;
       const tokenRef: TokenRef = { id: token.id, qrToken: token.qrToken };
       this.emitStock();
-      this.setState(slot, {
-        kind: 'flashing',
-        board: info,
-        token: tokenRef,
-        progress: { phase: 'connecting', bytesDone: 0, bytesTotal: 0, rateBps: 0 },
-      });
-      const payload = this.deps.buildPayload(token.authToken);
+      this.setState(slot, { kind: 'flashing', board: info, token: tokenRef, progress: { phase: 'connecting', bytesDone: 0, bytesTotal: 0, rateBps: 0 } });
+      const payload = this.deps.buildPayload(authToken);
       const payloadSha256 = createHash('sha256').update(payload).digest('hex');
       let lastProgress = 0;
       const outcome = await this.deps.flash({
@@ -131,6 +206,10 @@ export class StationEngine {
         regions: [{ name: 'nvs', address: this.deps.product.nvs.offset, data: payload }],
         baudRate: this.deps.product.flashBaud,
         expectChip: this.deps.product.chipFamily,
+        ...(slot.mac ? { expectMac: slot.mac } : {}),
+        // A resumed board may already hold exactly this payload: verify by MD5 instead of rewriting.
+        skipUnchanged: resume !== undefined,
+        ...(this.deps.log ? { log: this.deps.log } : {}),
         onProgress: (progress) => {
           const now = Date.now();
           if (now - lastProgress < PROGRESS_MIN_INTERVAL_MS && progress.bytesDone < progress.bytesTotal) return;
@@ -139,58 +218,56 @@ export class StationEngine {
         },
       });
       const boardInfo: BoardInfo = { ...info, chip: outcome.chip, mac: outcome.mac };
-      this.deps.queue.advance(token.id, 'written', { boardMac: outcome.mac, payloadSha256 }, undefined, `nvs md5 ${outcome.regions[0]?.md5 ?? ''}`);
+      const nvsMd5 = outcome.regions[0]?.md5 ?? '';
+      this.advanceTo(tokenId, 'written', { boardMac: outcome.mac, payloadSha256 }, `nvs md5 ${nvsMd5} at ${outcome.baudRate} baud${outcome.retries.length ? `, ${outcome.retries.length} retries` : ''}`);
       this.setState(slot, { kind: 'testing', board: boardInfo, token: tokenRef });
 
-      const result = await this.deps.selfTest({ port: board.openPort(), expectedToken: token.authToken });
-      if (!result.ok) {
-        throw stationError('SELFTEST_FAILED', result.reason ?? 'The board failed its self-test.', false);
-      }
-      const verified = this.deps.queue.advance(token.id, 'verified', {}, undefined, `selftest ${result.checks.length} checks in ${result.durationMs} ms`);
+      const result = await this.deps.selfTest({ port: board.openPort(), expectedToken: authToken });
+      if (!result.ok) throw stationError('SELFTEST_FAILED', result.reason ?? 'The board failed its self-test.', false);
+      const verified = this.advanceTo(tokenId, 'verified', {}, `selftest ${result.checks.length} checks in ${result.durationMs} ms`);
       this.setState(slot, { kind: 'labelling', board: boardInfo, token: tokenRef });
 
       const label = await this.deps.labels.place(verified, boardInfo, slot.index);
-      this.deps.queue.advance(
-        token.id,
-        'labelled',
-        { labelSheetId: label.sheetId, labelPosition: label.position },
-        {
-          recordId: `${this.deps.stationId}:${token.id}`,
-          kind: 'device-record',
-          payload: {
-            recordId: `${this.deps.stationId}:${token.id}`,
-            qrToken: token.qrToken,
-            mac: outcome.mac,
-            chip: outcome.chip,
-            stationId: this.deps.stationId,
-            result: 'passed',
-            payloadSha256,
-            firmwareVersion: firmwareVersionOf(result),
-            labelRef: label,
-            completedAt: Date.now(),
-          } satisfies DeviceRecord,
-        },
-      );
+      const record: DeviceRecord = {
+        recordId: `${this.deps.stationId}:${tokenId}`,
+        qrToken: tokenRef.qrToken,
+        mac: outcome.mac,
+        chip: outcome.chip,
+        stationId: this.deps.stationId,
+        result: 'passed',
+        payloadSha256,
+        firmwareVersion: firmwareVersionOf(result),
+        labelRef: label,
+        completedAt: Date.now(),
+      };
+      this.deps.queue.advance(tokenId, 'labelled', { labelSheetId: label.sheetId, labelPosition: label.position }, { recordId: record.recordId, kind: 'device-record', payload: record });
       this.setState(slot, { kind: 'done', board: boardInfo, token: tokenRef, label });
-      this.deps.log?.(`slot ${slot.index}: token #${token.id} provisioned on ${outcome.mac}`);
+      this.deps.log?.(`slot ${slot.index}: token #${tokenId} provisioned on ${outcome.mac}`);
     } catch (err) {
       const error = toErrorData(err);
       if (!(err instanceof StationError)) this.deps.log?.(`slot ${slot.index}: unexpected error: ${describe(err)}`);
-      if (reserved) {
+      if (token) {
         // The token may have reached the board: burn it, never hand it out again.
         try {
-          this.deps.queue.burn(reserved.id, error.code, error.message);
+          this.deps.queue.burn(token.id, error.code, error.message);
         } catch (burnErr) {
-          this.deps.log?.(`slot ${slot.index}: could not burn token #${reserved.id}: ${describe(burnErr)}`);
+          this.deps.log?.(`slot ${slot.index}: could not burn token #${token.id}: ${describe(burnErr)}`);
         }
       }
       const failed: SlotState = { kind: 'failed', board: info, error };
-      if (reserved) failed.token = { id: reserved.id, qrToken: reserved.qrToken };
+      if (token) failed.token = { id: token.id, qrToken: token.qrToken };
       this.setState(slot, failed);
       this.deps.log?.(`slot ${slot.index}: failed ${error.code}`);
     } finally {
       this.emitStock();
     }
+  }
+
+  /** Moves a token forward to `to` unless a resumed token is already there or past it. */
+  private advanceTo(id: number, to: TokenState, changes: Parameters<TokenQueue['advance']>[2], detail: string): TokenRecord {
+    const current = this.deps.queue.get(id);
+    if (ORDER.indexOf(current.state) >= ORDER.indexOf(to)) return current;
+    return this.deps.queue.advance(id, to, changes, undefined, detail);
   }
 
   private onAttach(board: AttachedBoard): void {
@@ -200,18 +277,20 @@ export class StationEngine {
       return;
     }
     slot.board = board;
-    if (slot.state.kind === 'empty' || slot.state.kind === 'done' || slot.state.kind === 'failed') {
-      this.setState(slot, { kind: 'detected', board: board.info });
-    }
+    slot.mac = null;
+    slot.generation += 1;
+    if (!slot.running) void this.probe(slot, board);
   }
 
   private onDetach(location: string): void {
     const slot = this.slots.find((s) => s.board?.location === location);
     if (!slot) return;
     slot.board = null;
+    slot.mac = null;
+    slot.generation += 1;
     // A running provision notices the pulled cable through its own I/O errors and fails the slot;
     // an idle slot just empties.
-    if (!slot.running) this.setState(slot, { kind: 'empty' });
+    if (!slot.running && slot.state.kind !== 'empty') this.setState(slot, { kind: 'empty' });
   }
 
   private slot(slotId: string): Slot {

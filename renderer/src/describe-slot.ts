@@ -7,7 +7,7 @@ import type { FlashProgress, SlotState } from '../../common/slot-state.js';
  * (tone = colour, icon = shape, word) so it reads from a metre away and without colour vision.
  */
 export type SlotTone = 'idle' | 'ready' | 'busy' | 'ok' | 'bad';
-export type SlotIcon = 'socket' | 'plug' | 'arrow-down' | 'gauge' | 'tag' | 'check' | 'cross';
+export type SlotIcon = 'socket' | 'search' | 'plug' | 'arrow-down' | 'gauge' | 'tag' | 'check' | 'cross';
 export type SlotCommand = 'plugVirtualBoard' | 'unplugVirtualBoard' | 'runSlot' | 'clearSlot';
 
 export interface SlotAction {
@@ -62,6 +62,7 @@ export const FAILURE_TITLES: Record<ErrorCode, string> = {
   NO_TOKENS_AVAILABLE: 'No tokens left',
   BOARD_NOT_RESPONDING: 'Board not responding',
   BOARD_UNSUPPORTED: 'Board not supported',
+  BOARD_CHANGED: 'Different board',
   CABLE_PULLED: 'Cable pulled',
   FLASH_WRITE_FAILED: 'Write failed',
   FLASH_VERIFY_MISMATCH: 'Verify mismatch',
@@ -133,15 +134,28 @@ export function describeSlot(state: SlotState, options: DescribeOptions = { simu
         hint: simulator ? 'Plug in a board or a virtual one.' : 'Plug in a board.',
         actions: simulator ? [{ command: 'plugVirtualBoard', label: 'Plug virtual board', primary: true }] : [],
       };
+    case 'probing':
+      return {
+        ...base,
+        word: 'Checking',
+        tone: 'busy',
+        icon: 'search',
+        hint: 'Checking the board: chip, MAC, flash…',
+        board: boardView(state.board),
+        actions: unplug(state.board, simulator),
+      };
     case 'detected':
       return {
         ...base,
         word: 'Ready',
         tone: 'ready',
         icon: 'plug',
-        hint: 'Board detected: press Provision.',
+        hint: state.resume
+          ? `This board already holds token …${shortQr(state.resume.token.qrToken)}: press Provision to resume it.`
+          : 'Board detected: press Provision.',
         board: boardView(state.board),
-        actions: [{ command: 'runSlot', label: 'Provision', primary: true }, ...unplug(state.board, simulator)],
+        qrShort: state.resume ? shortQr(state.resume.token.qrToken) : null,
+        actions: [{ command: 'runSlot', label: state.resume ? 'Resume' : 'Provision', primary: true }, ...unplug(state.board, simulator)],
       };
     case 'flashing': {
       const progress = describeProgress(state.progress);

@@ -16,6 +16,7 @@ const token = { id: 7, qrToken: 'sqr_gCCsLSydh3d0ArmZj50l9zr79JXVooBR' };
 
 const states: Record<SlotState['kind'], SlotState> = {
   empty: { kind: 'empty' },
+  probing: { kind: 'probing', board: usb },
   detected: { kind: 'detected', board: usb },
   flashing: {
     kind: 'flashing',
@@ -39,6 +40,7 @@ describe('describeSlot', () => {
     const views = Object.values(states).map((state) => describeSlot(state));
     expect(views.map((v) => [v.kind, v.word, v.tone, v.icon])).toEqual([
       ['empty', 'Empty', 'idle', 'socket'],
+      ['probing', 'Checking', 'busy', 'search'],
       ['detected', 'Ready', 'ready', 'plug'],
       ['flashing', 'Flashing', 'busy', 'arrow-down'],
       ['testing', 'Testing', 'busy', 'gauge'],

@@ -2,7 +2,7 @@ import type { ReactElement } from 'react';
 import type { SlotIcon } from '../describe-slot.js';
 
 /**
- * One distinct silhouette per slot state (dashed square, plug, arrow, gauge, tag, filled circle,
+ * One distinct silhouette per slot state (dashed square, magnifier, plug, arrow, gauge, tag, filled circle,
  * filled octagon), so states differ by shape as well as by colour.
  */
 const SHAPES: Record<SlotIcon, ReactElement> = {
@@ -25,6 +25,12 @@ const SHAPES: Record<SlotIcon, ReactElement> = {
       <path d="M2.5 17a9.5 9.5 0 0 1 19 0" />
       <path d="M12 17l5-6.5" />
       <circle cx="12" cy="17" r="1.8" className="icon-solid" />
+    </>
+  ),
+  search: (
+    <>
+      <circle cx="10" cy="10" r="7" />
+      <path d="M15.2 15.2l6.3 6.3" />
     </>
   ),
   tag: (

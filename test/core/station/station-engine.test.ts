@@ -33,6 +33,10 @@ class FakeWatcher implements BoardWatcher {
   }
 }
 
+function outcome(regions: FlashOutcome['regions']): FlashOutcome {
+  return { chip: 'ESP32-D0WD-V3', chipFamily: 'ESP32', mac: 'aa:bb:cc:dd:ee:01', regions, durationMs: 1, baudRate: 921_600, retries: [] };
+}
+
 const token = (i: number) => ({ authToken: `tok${String(i).padStart(29, '0')}`, qrToken: `sqr_${String(i).padStart(32, '0')}` });
 
 describe('StationEngine', () => {
@@ -42,6 +46,8 @@ describe('StationEngine', () => {
   let states: Record<string, SlotState['kind'][]>;
   let deps: StationEngineDeps;
   let placed: number[];
+  /** What the fake probe reads back from the board's NVS (the fake readToken decodes plain text). */
+  let heldNvs: Uint8Array;
 
   beforeEach(() => {
     db = openStationDatabase(':memory:');
@@ -50,6 +56,7 @@ describe('StationEngine', () => {
     watcher = new FakeWatcher();
     states = {};
     placed = [];
+    heldNvs = new Uint8Array(16).fill(0xff);
     deps = {
       stationId: 'ST1',
       product: { ...DEMO_PRODUCT, templateId: '1', orgId: 1 },
@@ -64,9 +71,14 @@ describe('StationEngine', () => {
       buildPayload: (auth) => new TextEncoder().encode(auth.padEnd(4096, '\xff')),
       flash: async (job: FlashJob): Promise<FlashOutcome> => {
         job.onProgress?.({ phase: 'writing', bytesDone: 4096, bytesTotal: 4096, rateBps: 1000 });
-        return { chip: 'ESP32', mac: 'aa:bb:cc:dd:ee:01', regions: [{ name: 'nvs', address: 0x9000, size: 4096, md5: 'x' }], durationMs: 5 };
+        return outcome([{ name: 'nvs', address: 0x9000, size: 4096, md5: 'x', skipped: false }]);
       },
       selfTest: async () => ({ ok: true, checks: [{ check: 'token', ok: true }], durationMs: 3 }),
+      probe: async () => ({ identity: { chipFamily: 'ESP32', description: 'ESP32-D0WD-V3', mac: 'aa:bb:cc:dd:ee:01', flashSizeBytes: 4 << 20 }, nvs: heldNvs }),
+      readToken: (nvs) => {
+        const text = new TextDecoder().decode(nvs).replace(/\xff|\ufffd/g, '');
+        return text.length ? text : undefined;
+      },
       slotCount: 2,
     };
   });
@@ -82,14 +94,15 @@ describe('StationEngine', () => {
   it('takes a board through every state and leaves the token labelled with its device record queued', async () => {
     const e = engine();
     watcher.plug('slot-1');
+    await e.idle();
     await e.runSlot('slot-1');
-    expect(states['slot-1']).toEqual(['detected', 'flashing', 'flashing', 'testing', 'labelling', 'done']);
+    expect(states['slot-1']).toEqual(['probing', 'detected', 'flashing', 'flashing', 'testing', 'labelling', 'done']);
     const t = queue.get(1);
     expect(t).toMatchObject({ state: 'labelled', boardMac: 'aa:bb:cc:dd:ee:01', labelSheetId: 'sheet', labelPosition: 0 });
     const outbox = queue.pendingOutbox();
     expect(outbox).toHaveLength(1);
     expect(JSON.stringify(outbox)).not.toContain(token(1).authToken);
-    expect(outbox[0]?.payload).toMatchObject({ qrToken: token(1).qrToken, result: 'passed', chip: 'ESP32' });
+    expect(outbox[0]?.payload).toMatchObject({ qrToken: token(1).qrToken, result: 'passed', chip: 'ESP32-D0WD-V3' });
   });
 
   it('burns the token and fails only that slot when flashing fails; the other slot carries on', async () => {
@@ -97,11 +110,12 @@ describe('StationEngine', () => {
     deps.flash = async (job) => {
       calls += 1;
       if (calls === 1) throw stationError('FLASH_WRITE_FAILED', 'Writing to the board failed — check the cable and replug the board.', true);
-      return { chip: 'ESP32', mac: 'aa:bb:cc:dd:ee:02', regions: [{ name: 'nvs', address: job.regions[0]!.address, size: 1, md5: '' }], durationMs: 1 };
+      return outcome([{ name: 'nvs', address: job.regions[0]!.address, size: 1, md5: '', skipped: false }]);
     };
     const e = engine();
     watcher.plug('slot-1');
     watcher.plug('slot-2');
+    await e.idle();
     await Promise.all([e.runSlot('slot-1'), e.runSlot('slot-2')]);
     const views = Object.fromEntries(e.slotViews().map((v) => [v.id, v.state]));
     expect(views['slot-1']).toMatchObject({ kind: 'failed', error: { code: 'FLASH_WRITE_FAILED' } });
@@ -115,6 +129,7 @@ describe('StationEngine', () => {
     deps.selfTest = async () => ({ ok: false, checks: [], reason: 'The board holds a different token than the one written — do not pack it; call a supervisor.', durationMs: 1 });
     const e = engine();
     watcher.plug('slot-1');
+    await e.idle();
     await e.runSlot('slot-1');
     expect(e.slotViews()[0]?.state).toMatchObject({ kind: 'failed', error: { code: 'SELFTEST_FAILED' } });
     expect(queue.get(1)).toMatchObject({ state: 'failed', failureCode: 'SELFTEST_FAILED' });
@@ -129,11 +144,13 @@ describe('StationEngine', () => {
     });
     const e = engine();
     watcher.plug('slot-1');
+    await e.idle();
     await e.runSlot('slot-1');
     expect(deps.flash).toHaveBeenCalledTimes(1);
     // the next board gets a new token; the burned one is never handed out again
     e.clearSlot('slot-1');
-    deps.flash = async () => ({ chip: 'ESP32', mac: 'aa:bb:cc:dd:ee:03', regions: [], durationMs: 1 });
+    await e.idle();
+    deps.flash = async () => outcome([]);
     await e.runSlot('slot-1');
     expect(queue.get(1).state).toBe('failed');
     expect(queue.get(2).state).toBe('labelled');
@@ -143,6 +160,7 @@ describe('StationEngine', () => {
     const e = engine();
     expect(() => e.runSlot('slot-1')).toThrow(/no board waiting/);
     watcher.plug('slot-1');
+    await e.idle();
     const run = e.runSlot('slot-1');
     expect(() => e.runSlot('slot-1')).toThrow(/already working/);
     await run;
@@ -152,12 +170,72 @@ describe('StationEngine', () => {
   it('fails the slot without burning anything when the queue is empty', async () => {
     const e = engine();
     watcher.plug('slot-1');
+    await e.idle();
     for (let i = 0; i < 3; i++) {
       await e.runSlot('slot-1');
       e.clearSlot('slot-1');
+      await e.idle();
     }
     await e.runSlot('slot-1');
     expect(e.slotViews()[0]?.state).toMatchObject({ kind: 'failed', error: { code: 'NO_TOKENS_AVAILABLE' } });
     expect(queue.stock()).toMatchObject({ available: 0, labelled: 3, failed: 0 });
+  });
+  it('resumes a re-plugged board that holds a reserved token of ours, without a second token', async () => {
+    const e = engine();
+    deps.flash = async () => {
+      throw stationError('CABLE_PULLED', 'Cable pulled during write — replug the board to resume.', true);
+    };
+    // simulate: token 1 reserved for this board, then the station crashed before it finished
+    const t = queue.reserve('slot-1', '/dev/fake-slot-1');
+    heldNvs = new TextEncoder().encode(token(1).authToken);
+    let flashedWith: FlashJob | null = null;
+    deps.flash = async (job) => {
+      flashedWith = job;
+      return outcome([{ name: 'nvs', address: 0x9000, size: 4096, md5: 'x', skipped: true }]);
+    };
+    watcher.plug('slot-1');
+    await e.idle();
+    expect(e.slotViews()[0]?.state).toMatchObject({ kind: 'detected', resume: { token: { id: t.id }, tokenState: 'reserved' } });
+    await e.runSlot('slot-1');
+    expect(e.slotViews()[0]?.state.kind).toBe('done');
+    expect(flashedWith!.skipUnchanged).toBe(true);
+    expect(queue.get(t.id).state).toBe('labelled');
+    // no other token was touched
+    expect(queue.stock()).toMatchObject({ available: 2, labelled: 1, failed: 0 });
+  });
+
+  it('shows a board whose token is already labelled as done, and reserves nothing', async () => {
+    const e = engine();
+    watcher.plug('slot-1');
+    await e.idle();
+    await e.runSlot('slot-1');
+    heldNvs = new TextEncoder().encode(token(1).authToken);
+    e.clearSlot('slot-1');
+    await e.idle();
+    expect(e.slotViews()[0]?.state).toMatchObject({ kind: 'done', token: { id: 1 }, label: { sheetId: 'sheet', position: 0 } });
+    expect(queue.stock()).toMatchObject({ available: 2, labelled: 1 });
+  });
+
+  it('refuses a board of the wrong chip family at the probe, before any token is reserved', async () => {
+    deps.probe = async () => ({ identity: { chipFamily: 'ESP8266', description: 'ESP8266EX', mac: 'aa:bb:cc:dd:ee:09', flashSizeBytes: 4 << 20 }, nvs: heldNvs });
+    const e = engine();
+    watcher.plug('slot-1');
+    await e.idle();
+    expect(e.slotViews()[0]?.state).toMatchObject({ kind: 'failed', error: { code: 'BOARD_UNSUPPORTED' } });
+    expect(queue.stock()).toMatchObject({ available: 3, reserved: 0, failed: 0 });
+  });
+
+  it('hands the MAC seen at the probe to the flasher, so a swapped board is refused', async () => {
+    let job: FlashJob | null = null;
+    deps.flash = async (j) => {
+      job = j;
+      return outcome([]);
+    };
+    const e = engine();
+    watcher.plug('slot-1');
+    await e.idle();
+    await e.runSlot('slot-1');
+    expect(job!.expectMac).toBe('aa:bb:cc:dd:ee:01');
+    expect(job!.expectChip).toBe('ESP32');
   });
 });
