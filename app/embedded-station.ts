@@ -18,6 +18,10 @@ import { probeBoard } from '../native/flash/probe-board.js';
 import { findNvsString } from '../native/sim/nvs-reader.js';
 import { runSelfTest } from '../native/selftest/self-test-runner.js';
 import { VirtualRack, type VirtualRackTransport } from '../native/sim/virtual-rack.js';
+import { BoardTable } from '../native/usb/board-table.js';
+import type { BoardWatcher } from '../native/usb/board-watcher.js';
+import { UsbWatcher, type UsbHotplug } from '../native/usb/usb-watcher.js';
+import { SerialPort } from 'serialport';
 
 export interface EmbeddedStationOptions {
   dataDir?: string;
@@ -25,6 +29,8 @@ export interface EmbeddedStationOptions {
   slots?: number;
   /** Virtual boards plugged in at start. */
   virtualBoards?: number;
+  /** `virtual` (default): simulated boards; `usb`: real boards on USB serial bridges. */
+  hardware?: 'virtual' | 'usb';
   /** `pty`: boards on pseudo-terminals, flashed through the real serialport path (Linux, macOS). */
   boardTransport?: VirtualRackTransport;
   /** Make virtual boards' serial links take real UART time. */
@@ -69,13 +75,18 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
 
     const rack = new VirtualRack({ transport: options.boardTransport ?? 'pty', throttle: options.throttleBoards ?? false, log });
     closers.unshift(() => rack.close());
+    const watcher: BoardWatcher = options.hardware === 'usb' ? await startUsbWatcher(log) : rack;
+    if (watcher instanceof UsbWatcher) closers.unshift(() => watcher.stop());
+    const assignments = loadSlotAssignments(db);
     const labels = new LabelQueue(db, product, stationId, join(dataDir, 'labels'));
     const slotCount = options.slots ?? 2;
     const engine = new StationEngine({
       stationId,
       product,
       queue,
-      watcher: rack,
+      watcher,
+      slotAssignments: assignments,
+      onSlotAssigned: (location, slotId) => saveSlotAssignment(db, location, slotId),
       labels,
       buildPayload: (authToken) => buildEdgentNvsImage({ auth: authToken, host: product.cloudHost }, product.nvs.size),
       // Edgent keeps its token in NVS namespace `blynk`, string key `auth`.
@@ -94,10 +105,12 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       engine,
       labels,
       queue,
-      simulator: rack,
+      simulator: options.hardware === 'usb' ? null : rack,
       log,
     });
-    for (let i = 1; i <= Math.min(options.virtualBoards ?? 2, slotCount); i++) await rack.plug(`slot-${i}`);
+    if (options.hardware !== 'usb') {
+      for (let i = 1; i <= Math.min(options.virtualBoards ?? 2, slotCount); i++) await rack.plug(`slot-${i}`);
+    }
 
     return {
       dataDir,
@@ -118,6 +131,30 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
     for (const close of closers) await Promise.resolve(close()).catch(() => undefined);
     throw err;
   }
+}
+
+/** Real boards: USB hotplug (libusb, when it can be opened) joined with serialport's port list. */
+async function startUsbWatcher(log: (line: string) => void): Promise<UsbWatcher> {
+  let hotplug: UsbHotplug | null = null;
+  try {
+    hotplug = (await import('usb')).usb as unknown as UsbHotplug;
+  } catch (err) {
+    log(`usb hotplug unavailable (${String(err)}): polling the serial port list instead`);
+  }
+  const watcher = new UsbWatcher({ table: BoardTable.load(), listPorts: () => SerialPort.list(), hotplug, log });
+  await watcher.start();
+  return watcher;
+}
+
+const SLOT_ASSIGNMENT_PREFIX = 'slot_for_port:';
+
+function loadSlotAssignments(db: StationDatabase): Record<string, string> {
+  const rows = db.prepare('SELECT key, value FROM settings WHERE key LIKE ?').all(`${SLOT_ASSIGNMENT_PREFIX}%`) as { key: string; value: string }[];
+  return Object.fromEntries(rows.map((r) => [r.key.slice(SLOT_ASSIGNMENT_PREFIX.length), r.value]));
+}
+
+function saveSlotAssignment(db: StationDatabase, location: string, slotId: string): void {
+  db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(`${SLOT_ASSIGNMENT_PREFIX}${location}`, slotId);
 }
 
 function stationIdOf(db: StationDatabase): string {

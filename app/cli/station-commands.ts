@@ -13,7 +13,8 @@ const STATION_OPTIONS = `  --data-dir DIR     station data folder (default: the 
   --port N           browser mode port on 127.0.0.1 (default: a free port)
   --slots N          fixture positions, 1-8 (default 2)
   --boards N         virtual boards plugged in at start (default 2)
-  --in-process       host virtual boards in-process instead of on pseudo-terminals`;
+  --in-process       host virtual boards in-process instead of on pseudo-terminals
+  --usb              use real boards on USB serial bridges instead of virtual ones`;
 
 async function runStation(args: string[], io: CliIo, allowElectron: boolean): Promise<number> {
   const { values } = parseArgs({
@@ -24,6 +25,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
       slots: { type: 'string' },
       boards: { type: 'string' },
       'in-process': { type: 'boolean' },
+      usb: { type: 'boolean' },
     },
     strict: true,
   });
@@ -59,6 +61,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
     slots,
     virtualBoards: boards,
     boardTransport: values['in-process'] ? 'in-process' : 'pty',
+    hardware: values.usb ? 'usb' : 'virtual',
     log: (line) => io.out(`${new Date().toISOString()} ${line}\n`),
   });
   io.out(`\nFlashline station is running.\nOpen: ${station.url}\nData: ${station.dataDir}\nPress Ctrl+C to stop.\n`);

@@ -32,6 +32,9 @@ export interface StationEngineDeps {
   flash: (job: FlashJob) => Promise<FlashOutcome>;
   selfTest: (options: SelfTestOptions) => Promise<SelfTestResult>;
   slotCount: number;
+  /** Port path -> slot id from earlier runs, and where to record new ones. */
+  slotAssignments?: Record<string, string>;
+  onSlotAssigned?: (location: string, slotId: string) => void;
   /** Station log; lines never carry an AuthToken. */
   log?: (line: string) => void;
 }
@@ -71,12 +74,15 @@ const ORDER: readonly TokenState[] = ['available', 'reserved', 'written', 'verif
  */
 export class StationEngine {
   private readonly slots: Slot[];
+  /** Physical port path -> slot id. */
+  private readonly locations: Map<string, string>;
   private readonly listeners: { [E in keyof StationEngineEvents]: Set<StationEngineEvents[E]> } = {
     slot: new Set(),
     stock: new Set(),
   };
 
   constructor(private readonly deps: StationEngineDeps) {
+    this.locations = new Map(Object.entries(deps.slotAssignments ?? {}));
     this.slots = Array.from({ length: deps.slotCount }, (_, i) => ({
       id: `slot-${i + 1}`,
       index: i + 1,
@@ -222,7 +228,9 @@ export class StationEngine {
       this.advanceTo(tokenId, 'written', { boardMac: outcome.mac, payloadSha256 }, `nvs md5 ${nvsMd5} at ${outcome.baudRate} baud${outcome.retries.length ? `, ${outcome.retries.length} retries` : ''}`);
       this.setState(slot, { kind: 'testing', board: boardInfo, token: tokenRef });
 
-      const result = await this.deps.selfTest({ port: board.openPort(), expectedToken: authToken });
+      // The board reset into its app: a native-USB board may have re-enumerated under a new tty
+      // name meanwhile, so open whatever is attached at this slot's port now.
+      const result = await this.deps.selfTest({ port: (slot.board ?? board).openPort(), expectedToken: authToken });
       if (!result.ok) throw stationError('SELFTEST_FAILED', result.reason ?? 'The board failed its self-test.', false);
       const verified = this.advanceTo(tokenId, 'verified', {}, `selftest ${result.checks.length} checks in ${result.durationMs} ms`);
       this.setState(slot, { kind: 'labelling', board: boardInfo, token: tokenRef });
@@ -271,7 +279,7 @@ export class StationEngine {
   }
 
   private onAttach(board: AttachedBoard): void {
-    const slot = this.slots.find((s) => s.id === board.location) ?? this.slots.find((s) => s.state.kind === 'empty' && !s.board);
+    const slot = this.slotForLocation(board.location);
     if (!slot) {
       this.deps.log?.(`board on ${board.info.port} has no free slot`);
       return;
@@ -291,6 +299,24 @@ export class StationEngine {
     // A running provision notices the pulled cable through its own I/O errors and fails the slot;
     // an idle slot just empties.
     if (!slot.running && slot.state.kind !== 'empty') this.setState(slot, { kind: 'empty' });
+  }
+
+  /**
+   * Each physical port is a fixed fixture position: the first board seen on a port takes the first
+   * free slot, and that port keeps mapping to it (a re-plug, or a native-USB board re-enumerating
+   * during its reset, lands in the same slot).
+   */
+  private slotForLocation(location: string): Slot | undefined {
+    const byId = this.slots.find((s) => s.id === location);
+    if (byId) return byId;
+    const assigned = this.locations.get(location);
+    if (assigned) return this.slots.find((s) => s.id === assigned);
+    const free = this.slots.find((s) => s.state.kind === 'empty' && !s.board && ![...this.locations.values()].includes(s.id));
+    if (free) {
+      this.locations.set(location, free.id);
+      this.deps.onSlotAssigned?.(location, free.id);
+    }
+    return free;
   }
 
   private slot(slotId: string): Slot {

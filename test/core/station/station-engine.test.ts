@@ -238,4 +238,16 @@ describe('StationEngine', () => {
     expect(job!.expectMac).toBe('aa:bb:cc:dd:ee:01');
     expect(job!.expectChip).toBe('ESP32');
   });
+  it('maps each physical port to a fixed slot, remembered across re-plugs', async () => {
+    const assigned: [string, string][] = [];
+    deps.onSlotAssigned = (location, slotId) => assigned.push([location, slotId]);
+    deps.slotAssignments = { '1-1.3': 'slot-2' };
+    const e = engine();
+    watcher.plug('1-1.3');
+    watcher.plug('1-1.2');
+    await e.idle();
+    const boards = Object.fromEntries(e.slotViews().map((v) => [v.id, v.state.kind === 'detected' ? v.state.board.port : null]));
+    expect(boards).toEqual({ 'slot-1': '/dev/fake-1-1.2', 'slot-2': '/dev/fake-1-1.3' });
+    expect(assigned).toEqual([['1-1.2', 'slot-1']]);
+  });
 });
