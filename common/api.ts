@@ -46,6 +46,12 @@ export interface CommandMap {
   runSlot: { args: { slotId: string }; result: { accepted: true } };
   /** Acknowledge a finished/failed slot so it can take the next board. */
   clearSlot: { args: { slotId: string }; result: { cleared: true } };
+  /**
+   * Scan-back: a label scanned (a USB barcode scanner types the QR payload). Confirms the slot's
+   * label when it is that board's own; a wrong one blocks the slot. Without `slotId` the scan goes
+   * to the slot that has waited longest.
+   */
+  scanLabel: { args: { payload: string; slotId?: string }; result: { confirmed: boolean; slotId: string } };
   /** Simulator only: plug or unplug a virtual board into a slot. */
   plugVirtualBoard: { args: { slotId: string }; result: { port: string } };
   unplugVirtualBoard: { args: { slotId: string }; result: { unplugged: true } };
@@ -78,6 +84,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'getSnapshot',
   'runSlot',
   'clearSlot',
+  'scanLabel',
   'plugVirtualBoard',
   'unplugVirtualBoard',
 ];

@@ -8,6 +8,8 @@ export const COMMAND_ARG_SCHEMAS: { [N in CommandName]: z.ZodType } = {
   getSnapshot: z.strictObject({}),
   runSlot: z.strictObject({ slotId }),
   clearSlot: z.strictObject({ slotId }),
+  // A scan is what a keyboard-wedge scanner typed: printable ASCII, bounded.
+  scanLabel: z.strictObject({ payload: z.string().min(1).max(256).regex(/^[\x20-\x7e]+$/, 'a label scan is printable text'), slotId: slotId.optional() }),
   plugVirtualBoard: z.strictObject({ slotId }),
   unplugVirtualBoard: z.strictObject({ slotId }),
 };

@@ -33,6 +33,12 @@ export interface ResumeOffer {
   tokenState: TokenState;
 }
 
+export interface ScanMismatch {
+  /** The short code of the label that was scanned instead, when it is one of ours; else null. */
+  scannedShort: string | null;
+  at: string;
+}
+
 export type SlotState =
   | { kind: 'empty' }
   /** Reading the board's chip, MAC, flash size and NVS through its bootloader; no token touched. */
@@ -42,6 +48,12 @@ export type SlotState =
   | { kind: 'flashing'; board: BoardInfo; token: TokenRef; progress: FlashProgress }
   | { kind: 'testing'; board: BoardInfo; token: TokenRef }
   | { kind: 'labelling'; board: BoardInfo; token: TokenRef }
+  /**
+   * Scan-back: the label is on the sheet; the operator sticks it on and scans it, and only a scan
+   * of this board's own label makes the token `labelled`. `mismatch` after a wrong scan: the slot
+   * stays blocked until the right label is scanned.
+   */
+  | { kind: 'awaiting-scan'; board: BoardInfo; token: TokenRef; label: LabelRef; mismatch?: ScanMismatch }
   | { kind: 'done'; board: BoardInfo; token: TokenRef; label: LabelRef }
   | { kind: 'failed'; board?: BoardInfo; token?: TokenRef; error: StationErrorData };
 
@@ -56,7 +68,9 @@ export const SLOT_TRANSITIONS: Readonly<Record<SlotKind, readonly SlotKind[]>> =
   // flashing -> flashing carries progress updates.
   flashing: ['flashing', 'testing', 'failed'],
   testing: ['labelling', 'failed'],
-  labelling: ['done', 'failed'],
+  labelling: ['awaiting-scan', 'done', 'failed'],
+  // awaiting-scan -> awaiting-scan records a wrong scan.
+  'awaiting-scan': ['awaiting-scan', 'done', 'failed'],
   done: ['empty', 'detected', 'probing'],
   failed: ['empty', 'detected', 'probing'],
 };

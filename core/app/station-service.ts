@@ -79,6 +79,10 @@ export class StationService implements StationApi {
       case 'clearSlot':
         this.deps.engine.clearSlot(slotId);
         return { cleared: true };
+      case 'scanLabel': {
+        const { payload, slotId: target } = args as { payload: string; slotId?: string };
+        return this.deps.engine.scanLabel(payload, target);
+      }
       case 'plugVirtualBoard':
         return this.requireSimulator().plug(slotId);
       case 'unplugVirtualBoard':

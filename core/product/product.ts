@@ -14,6 +14,8 @@ export interface ProductConfig {
   labelStockId: string;
   /** Link speed after the stub is running. */
   flashBaud: number;
+  /** The operator scans each printed label back before its token counts as `labelled`. */
+  scanBack: boolean;
 }
 
 /** The demo product `npm start` provisions. */
@@ -27,4 +29,5 @@ export const DEMO_PRODUCT: Omit<ProductConfig, 'templateId' | 'orgId'> = {
   qrTemplate: '{qrToken}+{orgId}',
   labelStockId: 'a4-3x8',
   flashBaud: 921_600,
+  scanBack: true,
 };

@@ -9,7 +9,7 @@ import { renderLabelSheetPdf } from '../labels/label-sheet-pdf.js';
 import { getLabelStock, labelsPerPage } from '../labels/label-stock.js';
 import type { ProductConfig } from '../product/product.js';
 import type { TokenRecord } from '../queue/token-queue.js';
-import type { LabelPlacer } from './station-engine.js';
+import type { LabelPlacer, PlacedLabel } from './station-engine.js';
 
 /** Sheet ids: `<station id>-S<number>`, e.g. `ST1A2B-S0007`; also what the PDF file is named. */
 export const SHEET_ID_PATTERN = /^[A-Z0-9]{1,16}-S[0-9]{4,9}$/;
@@ -48,7 +48,7 @@ export class LabelQueue implements LabelPlacer {
   }
 
   /** Placements are serialised: two slots finishing together get consecutive positions. */
-  place(token: TokenRecord, board: BoardInfo, slotIndex: number): Promise<LabelRef> {
+  place(token: TokenRecord, board: BoardInfo, slotIndex: number): Promise<PlacedLabel> {
     const next = this.chain.then(() => this.placeNow(token, board, slotIndex));
     this.chain = next.catch(() => undefined);
     return next;
@@ -64,7 +64,7 @@ export class LabelQueue implements LabelPlacer {
     return join(this.outDir, `${sheetId}.pdf`);
   }
 
-  private async placeNow(token: TokenRecord, board: BoardInfo, slotIndex: number): Promise<LabelRef> {
+  private async placeNow(token: TokenRecord, board: BoardInfo, slotIndex: number): Promise<PlacedLabel> {
     const stock = getLabelStock(this.product.labelStockId);
     const capacity = labelsPerPage(stock);
     const serial = `${this.stationId}-${String(token.id).padStart(6, '0')}`;
@@ -88,13 +88,13 @@ export class LabelQueue implements LabelPlacer {
         .run(sheetId, position, token.id, slotIndex, serial, board.mac ?? null, new Date().toISOString());
       return { sheetId, position };
     })();
-    await this.renderSheet(ref.sheetId);
+    const models = await this.renderSheet(ref.sheetId);
     const view = this.view(ref.sheetId);
     for (const listener of this.listeners) listener(view);
-    return ref;
+    return { ...ref, qrPayload: models[ref.position]?.qrPayload ?? '' };
   }
 
-  private async renderSheet(sheetId: string): Promise<void> {
+  private async renderSheet(sheetId: string): Promise<LabelModel[]> {
     const rows = this.rows(sheetId);
     const models: LabelModel[] = rows.map((row) =>
       buildLabelModel(
@@ -115,6 +115,7 @@ export class LabelQueue implements LabelPlacer {
     const tmp = `${path}.tmp`;
     writeFileSync(tmp, pdf);
     renameSync(tmp, path);
+    return models;
   }
 
   private openSheetId(): string | null {

@@ -13,9 +13,14 @@ import type { DeviceRecord } from '../cloud/cloud-client.js';
 import type { ProductConfig } from '../product/product.js';
 import type { TokenQueue, TokenRecord } from '../queue/token-queue.js';
 
+/** Where a label went, and the exact string its QR code carries (what a scan must read back). */
+export interface PlacedLabel extends LabelRef {
+  qrPayload: string;
+}
+
 export interface LabelPlacer {
   /** Queues the label of a board that passed; returns where it sits on the sheet. */
-  place(token: TokenRecord, board: BoardInfo, slotIndex: number): Promise<LabelRef>;
+  place(token: TokenRecord, board: BoardInfo, slotIndex: number): Promise<PlacedLabel>;
 }
 
 export interface StationEngineDeps {
@@ -54,6 +59,8 @@ interface Slot {
   running: boolean;
   /** Bumped on every attach/detach, so a probe that finishes late for a pulled board is ignored. */
   generation: number;
+  /** While awaiting scan-back: what the label's QR must read, and the record to send on confirm. */
+  pendingScan: { qrPayload: string; record: DeviceRecord; since: number } | null;
 }
 
 /** Progress events are rate-limited so eight slots flashing at once do not flood the UI. */
@@ -91,6 +98,7 @@ export class StationEngine {
       mac: null,
       running: false,
       generation: 0,
+      pendingScan: null,
     }));
     deps.watcher.on('attach', (board) => this.onAttach(board));
     deps.watcher.on('detach', (location) => this.onDetach(location));
@@ -130,6 +138,7 @@ export class StationEngine {
   clearSlot(slotId: string): void {
     const slot = this.slot(slotId);
     if (slot.running) throw stationError('BUSY', `Slot ${slot.index} is still working.`, true);
+    if (slot.state.kind === 'awaiting-scan') throw stationError('BUSY', `Slot ${slot.index} waits for its label to be scanned.`, true);
     if (slot.state.kind !== 'done' && slot.state.kind !== 'failed') return;
     if (slot.board) void this.probe(slot, slot.board);
     else this.setState(slot, { kind: 'empty' });
@@ -235,7 +244,8 @@ export class StationEngine {
       const verified = this.advanceTo(tokenId, 'verified', {}, `selftest ${result.checks.length} checks in ${result.durationMs} ms`);
       this.setState(slot, { kind: 'labelling', board: boardInfo, token: tokenRef });
 
-      const label = await this.deps.labels.place(verified, boardInfo, slot.index);
+      const placed = await this.deps.labels.place(verified, boardInfo, slot.index);
+      const label: LabelRef = { sheetId: placed.sheetId, position: placed.position };
       const record: DeviceRecord = {
         recordId: `${this.deps.stationId}:${tokenId}`,
         qrToken: tokenRef.qrToken,
@@ -248,7 +258,14 @@ export class StationEngine {
         labelRef: label,
         completedAt: Date.now(),
       };
-      this.deps.queue.advance(tokenId, 'labelled', { labelSheetId: label.sheetId, labelPosition: label.position }, { recordId: record.recordId, kind: 'device-record', payload: record });
+      if (this.deps.product.scanBack) {
+        // The token stays `verified` until the operator scans this very label back.
+        slot.pendingScan = { qrPayload: placed.qrPayload, record, since: Date.now() };
+        this.setState(slot, { kind: 'awaiting-scan', board: boardInfo, token: tokenRef, label });
+        this.deps.log?.(`slot ${slot.index}: token #${tokenId} passed; label ${label.sheetId}#${label.position + 1} waits for its scan`);
+        return;
+      }
+      this.completeLabel(tokenId, record);
       this.setState(slot, { kind: 'done', board: boardInfo, token: tokenRef, label });
       this.deps.log?.(`slot ${slot.index}: token #${tokenId} provisioned on ${outcome.mac}`);
     } catch (err) {
@@ -271,6 +288,45 @@ export class StationEngine {
     }
   }
 
+  /**
+   * Scan-back. A scan without a slot goes to the slot that has waited longest. The slot is
+   * confirmed only by the exact QR payload of its own label; anything else is recorded as a
+   * mismatch and keeps the slot blocked (a swapped label is a support ticket and a security hole).
+   */
+  scanLabel(payload: string, slotId?: string): { confirmed: boolean; slotId: string } {
+    const waiting = this.slots.filter((s) => s.state.kind === 'awaiting-scan' && s.pendingScan);
+    const slot = slotId ? this.slot(slotId) : waiting.sort((a, b) => (a.pendingScan?.since ?? 0) - (b.pendingScan?.since ?? 0))[0];
+    if (!slot || slot.state.kind !== 'awaiting-scan' || !slot.pendingScan) {
+      throw stationError('INVALID_INPUT', slotId ? `Slot ${slotId.replace('slot-', '')} is not waiting for a label scan.` : 'No slot is waiting for a label scan.', true);
+    }
+    const state = slot.state;
+    const scanned = payload.trim();
+    if (scanned !== slot.pendingScan.qrPayload) {
+      const other = this.slots.find((s) => s !== slot && s.pendingScan?.qrPayload === scanned);
+      const otherToken = other && other.state.kind === 'awaiting-scan' ? other.state.token.qrToken : null;
+      this.deps.log?.(`slot ${slot.index}: wrong label scanned${other ? ` (it belongs to slot ${other.index})` : ''}`);
+      this.setState(slot, { ...state, mismatch: { scannedShort: otherToken ? otherToken.slice(-6) : null, at: new Date().toISOString() } });
+      return { confirmed: false, slotId: slot.id };
+    }
+    this.completeLabel(state.token.id, slot.pendingScan.record);
+    slot.pendingScan = null;
+    this.setState(slot, { kind: 'done', board: state.board, token: state.token, label: state.label });
+    this.deps.log?.(`slot ${slot.index}: label scanned back for token #${state.token.id}`);
+    this.emitStock();
+    return { confirmed: true, slotId: slot.id };
+  }
+
+  /** `labelled` and the device record for the cloud, in one transaction. */
+  private completeLabel(tokenId: number, record: DeviceRecord): void {
+    const label = record.labelRef;
+    this.deps.queue.advance(
+      tokenId,
+      'labelled',
+      label ? { labelSheetId: label.sheetId, labelPosition: label.position } : {},
+      { recordId: record.recordId, kind: 'device-record', payload: record },
+    );
+  }
+
   /** Moves a token forward to `to` unless a resumed token is already there or past it. */
   private advanceTo(id: number, to: TokenState, changes: Parameters<TokenQueue['advance']>[2], detail: string): TokenRecord {
     const current = this.deps.queue.get(id);
@@ -287,7 +343,8 @@ export class StationEngine {
     slot.board = board;
     slot.mac = null;
     slot.generation += 1;
-    if (!slot.running) void this.probe(slot, board);
+    // The next board waits until the previous one's label was scanned back.
+    if (!slot.running && slot.state.kind !== 'awaiting-scan') void this.probe(slot, board);
   }
 
   private onDetach(location: string): void {
@@ -296,9 +353,10 @@ export class StationEngine {
     slot.board = null;
     slot.mac = null;
     slot.generation += 1;
-    // A running provision notices the pulled cable through its own I/O errors and fails the slot;
-    // an idle slot just empties.
-    if (!slot.running && slot.state.kind !== 'empty') this.setState(slot, { kind: 'empty' });
+    // A running provision notices the pulled cable through its own I/O errors and fails the slot.
+    // A slot waiting for its label scan keeps waiting: the board is taken off to be labelled.
+    // Any other idle slot empties.
+    if (!slot.running && slot.state.kind !== 'empty' && slot.state.kind !== 'awaiting-scan') this.setState(slot, { kind: 'empty' });
   }
 
   /**

@@ -7,7 +7,7 @@ import type { FlashProgress, SlotState } from '../../common/slot-state.js';
  * (tone = colour, icon = shape, word) so it reads from a metre away and without colour vision.
  */
 export type SlotTone = 'idle' | 'ready' | 'busy' | 'ok' | 'bad';
-export type SlotIcon = 'socket' | 'search' | 'plug' | 'arrow-down' | 'gauge' | 'tag' | 'check' | 'cross';
+export type SlotIcon = 'socket' | 'search' | 'plug' | 'arrow-down' | 'gauge' | 'tag' | 'barcode' | 'check' | 'cross';
 export type SlotCommand = 'plugVirtualBoard' | 'unplugVirtualBoard' | 'runSlot' | 'clearSlot';
 
 export interface SlotAction {
@@ -193,6 +193,24 @@ export function describeSlot(state: SlotState, options: DescribeOptions = { simu
         qrShort: shortQr(state.token.qrToken),
         actions: unplug(state.board, simulator),
       };
+    case 'awaiting-scan': {
+      const labelNumber = state.label.position + 1;
+      const qrShort = shortQr(state.token.qrToken);
+      const wrong = state.mismatch
+        ? `Wrong label scanned${state.mismatch.scannedShort ? ` (…${state.mismatch.scannedShort} is another board's)` : ''}. Find label ${labelNumber} (…${qrShort}) and scan it.`
+        : null;
+      return {
+        ...base,
+        word: state.mismatch ? 'Wrong label' : 'Scan label',
+        tone: state.mismatch ? 'bad' : 'ready',
+        icon: 'barcode',
+        hint: wrong ?? `Stick label ${labelNumber} (…${qrShort}) on this board, then scan it.`,
+        board: boardView(state.board),
+        qrShort,
+        labelNumber,
+        actions: unplug(state.board, simulator),
+      };
+    }
     case 'done':
       return {
         ...base,

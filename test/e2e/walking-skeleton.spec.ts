@@ -28,13 +28,28 @@ test('one board from plug to label: token labelled, token in flash, QR on the sh
   await slot.getByRole('button', { name: /plug virtual board/i }).click();
   await expect(slot).toHaveAttribute('data-state', 'detected');
   await slot.getByRole('button', { name: /provision/i }).click();
-  await expect(slot).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(slot).toHaveAttribute('data-state', 'awaiting-scan', { timeout: 60_000 });
 
-  // The token's state is `labelled`.
   const row = station.db
     .prepare(`SELECT id, auth_token AS authToken, qr_token AS qrToken, state, label_sheet_id AS sheetId FROM tokens WHERE slot_id = 'slot-1'`)
     .get() as { id: number; authToken: string; qrToken: string; state: string; sheetId: string };
-  expect(row.state).toBe('labelled');
+  // Passed, label on the sheet, but not `labelled` until the label is scanned back.
+  expect(row.state).toBe('verified');
+
+  // Scan-back: a USB scanner types into the focused scan field. A wrong label first: refused, loud.
+  const scan = page.getByTestId('scan-input');
+  await expect(scan).toBeFocused();
+  await page.keyboard.type(`sqr_${'x'.repeat(32)}+${station.product.orgId}\n`);
+  await expect(page.getByTestId('scan-outcome')).toHaveAttribute('data-kind', 'wrong');
+  await expect(slot).toHaveAttribute('data-state', 'awaiting-scan');
+  await expect(slot).toContainText(/wrong label/i);
+  await scan.focus();
+  await page.keyboard.type(`${row.qrToken}+${station.product.orgId}\n`);
+  await expect(slot).toHaveAttribute('data-state', 'done');
+
+  // The token's state is `labelled`.
+  const labelled = station.db.prepare('SELECT state FROM tokens WHERE id = ?').get(row.id) as { state: string };
+  expect(labelled.state).toBe('labelled');
 
   // The bytes in the virtual board's flash hold that token, read the way the firmware reads it.
   const board = station.rack.boardIn('slot-1');

@@ -26,6 +26,7 @@ const states: Record<SlotState['kind'], SlotState> = {
   },
   testing: { kind: 'testing', board: usb, token },
   labelling: { kind: 'labelling', board: usb, token },
+  'awaiting-scan': { kind: 'awaiting-scan', board: usb, token, label: { sheetId: 'S1', position: 4 } },
   done: { kind: 'done', board: usb, token, label: { sheetId: 'S1', position: 4 } },
   failed: {
     kind: 'failed',
@@ -45,6 +46,7 @@ describe('describeSlot', () => {
       ['flashing', 'Flashing', 'busy', 'arrow-down'],
       ['testing', 'Testing', 'busy', 'gauge'],
       ['labelling', 'Labelling', 'busy', 'tag'],
+      ['awaiting-scan', 'Scan label', 'ready', 'barcode'],
       ['done', 'Done', 'ok', 'check'],
       ['failed', 'Failed', 'bad', 'cross'],
     ]);

@@ -3,6 +3,7 @@ import { slotNumberForKey } from '../station-model.js';
 import type { StationClient } from '../station-client.js';
 import { useStation } from '../use-station.js';
 import { LabelSheetPanel } from './label-sheet-panel.js';
+import { ScanBar } from './scan-bar.js';
 import { SlotGrid } from './slot-grid.js';
 import { StationHeader } from './station-header.js';
 
@@ -49,6 +50,7 @@ export function App({ client }: { client: StationClient }): ReactElement {
           The station is not reachable; what you see may be out of date.
         </div>
       ) : null}
+      {snapshot ? <ScanBar client={client} slots={snapshot.slots} /> : null}
       <main className="layout">
         {snapshot ? (
           <SlotGrid

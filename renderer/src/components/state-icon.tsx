@@ -39,6 +39,12 @@ const SHAPES: Record<SlotIcon, ReactElement> = {
       <circle cx="7.5" cy="7.5" r="1.8" className="icon-solid" />
     </>
   ),
+  barcode: (
+    <>
+      <path d="M3 4v16M6 4v16M10 4v16M12.5 4v16M16 4v16M21 4v16" />
+      <path d="M18.5 4v16" />
+    </>
+  ),
   check: (
     <>
       <circle cx="12" cy="12" r="10.5" className="icon-solid" />

@@ -22,6 +22,10 @@ class FakeWatcher implements BoardWatcher {
   attached(): AttachedBoard[] {
     return this.boards;
   }
+  unplug(location: string): void {
+    this.boards = this.boards.filter((b) => b.location !== location);
+    for (const l of this.detachL) l(location);
+  }
   plug(location: string): void {
     const board: AttachedBoard = {
       info: { port: `/dev/fake-${location}`, transport: 'virtual' },
@@ -59,13 +63,13 @@ describe('StationEngine', () => {
     heldNvs = new Uint8Array(16).fill(0xff);
     deps = {
       stationId: 'ST1',
-      product: { ...DEMO_PRODUCT, templateId: '1', orgId: 1 },
+      product: { ...DEMO_PRODUCT, templateId: '1', orgId: 1, scanBack: false },
       queue,
       watcher,
       labels: {
         place: async (t) => {
           placed.push(t.id);
-          return { sheetId: 'sheet', position: placed.length - 1 };
+          return { sheetId: 'sheet', position: placed.length - 1, qrPayload: `${t.qrToken}+1` };
         },
       },
       buildPayload: (auth) => new TextEncoder().encode(auth.padEnd(4096, '\xff')),
@@ -249,5 +253,54 @@ describe('StationEngine', () => {
     const boards = Object.fromEntries(e.slotViews().map((v) => [v.id, v.state.kind === 'detected' ? v.state.board.port : null]));
     expect(boards).toEqual({ 'slot-1': '/dev/fake-1-1.2', 'slot-2': '/dev/fake-1-1.3' });
     expect(assigned).toEqual([['1-1.2', 'slot-1']]);
+  });
+  describe('scan-back', () => {
+    beforeEach(() => {
+      deps.product = { ...deps.product, scanBack: true };
+    });
+
+    it('keeps the token verified until its own label is scanned, then labels it', async () => {
+      const e = engine();
+      watcher.plug('slot-1');
+      await e.idle();
+      await e.runSlot('slot-1');
+      expect(e.slotViews()[0]?.state).toMatchObject({ kind: 'awaiting-scan', label: { sheetId: 'sheet', position: 0 } });
+      expect(queue.get(1).state).toBe('verified');
+      expect(queue.pendingOutbox()).toEqual([]);
+      expect(() => e.clearSlot('slot-1')).toThrow(/scanned/);
+      expect(e.scanLabel(`${token(1).qrToken}+1`)).toEqual({ confirmed: true, slotId: 'slot-1' });
+      expect(e.slotViews()[0]?.state.kind).toBe('done');
+      expect(queue.get(1).state).toBe('labelled');
+      expect(queue.pendingOutbox()).toHaveLength(1);
+    });
+
+    it('blocks the slot on a wrong scan, names the slot the label belongs to, and accepts the right one after', async () => {
+      const e = engine();
+      watcher.plug('slot-1');
+      watcher.plug('slot-2');
+      await e.idle();
+      await e.runSlot('slot-1');
+      await e.runSlot('slot-2');
+      // slot 1 waited longest; the operator scans slot 2's label by mistake
+      expect(e.scanLabel(`${token(2).qrToken}+1`)).toEqual({ confirmed: false, slotId: 'slot-1' });
+      expect(e.slotViews()[0]?.state).toMatchObject({ kind: 'awaiting-scan', mismatch: { scannedShort: token(2).qrToken.slice(-6) } });
+      expect(queue.get(1).state).toBe('verified');
+      expect(queue.get(2).state).toBe('verified');
+      expect(e.scanLabel('garbage that is no label', 'slot-2')).toEqual({ confirmed: false, slotId: 'slot-2' });
+      expect(e.scanLabel(`${token(1).qrToken}+1`, 'slot-1').confirmed).toBe(true);
+      expect(e.scanLabel(`${token(2).qrToken}+1`).confirmed).toBe(true);
+      expect(queue.stock()).toMatchObject({ labelled: 2 });
+    });
+
+    it('keeps waiting when the board is unplugged to be labelled, and refuses scans when nothing waits', async () => {
+      const e = engine();
+      watcher.plug('slot-1');
+      await e.idle();
+      await e.runSlot('slot-1');
+      watcher.unplug('slot-1');
+      expect(e.slotViews()[0]?.state.kind).toBe('awaiting-scan');
+      expect(e.scanLabel(`${token(1).qrToken}+1`).confirmed).toBe(true);
+      expect(() => e.scanLabel(`${token(1).qrToken}+1`)).toThrow(/No slot is waiting/);
+    });
   });
 });

@@ -1,0 +1,72 @@
+import { useEffect, useRef, useState, type FormEvent, type ReactElement } from 'react';
+import type { SlotView } from '../../../common/slot-state.js';
+import type { StationClient } from '../station-client.js';
+import { rehydrateError } from '../station-client.js';
+
+interface ScanBarProps {
+  client: StationClient;
+  slots: readonly SlotView[];
+}
+
+type ScanOutcome = { kind: 'ok' | 'wrong' | 'error'; text: string } | null;
+
+/**
+ * Scan-back. A USB barcode scanner is a keyboard: it types the label's QR payload and Enter. The
+ * field takes focus whenever a label waits for its scan, so the operator just scans; typing the
+ * code by hand works the same way.
+ */
+export function ScanBar({ client, slots }: ScanBarProps): ReactElement | null {
+  const waiting = slots.filter((s) => s.state.kind === 'awaiting-scan');
+  const input = useRef<HTMLInputElement>(null);
+  const [value, setValue] = useState('');
+  const [outcome, setOutcome] = useState<ScanOutcome>(null);
+  const count = waiting.length;
+
+  useEffect(() => {
+    if (count > 0 && document.activeElement?.tagName !== 'INPUT') input.current?.focus();
+  }, [count]);
+
+  if (count === 0 && outcome === null) return null;
+
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    const payload = value.trim();
+    setValue('');
+    if (!payload) return;
+    client.call('scanLabel', { payload }).then(
+      (result) => {
+        const slot = slots.find((s) => s.id === result.slotId);
+        setOutcome(
+          result.confirmed
+            ? { kind: 'ok', text: `Label confirmed for slot ${slot?.index ?? '?'}.` }
+            : { kind: 'wrong', text: `Wrong label for slot ${slot?.index ?? '?'} — find that board's own label.` },
+        );
+      },
+      (err: unknown) => setOutcome({ kind: 'error', text: rehydrateError(err).message }),
+    );
+  };
+
+  return (
+    <form className={`scan-bar scan-${outcome?.kind ?? 'idle'}`} onSubmit={submit} data-testid="scan-bar">
+      <label htmlFor="scan-input" className="scan-label">
+        {count > 0 ? `Scan label (${count} waiting)` : 'Scan label'}
+      </label>
+      <input
+        id="scan-input"
+        ref={input}
+        className="scan-input"
+        data-testid="scan-input"
+        autoComplete="off"
+        spellCheck={false}
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+        placeholder="Scan the label's QR code"
+      />
+      {outcome ? (
+        <span className="scan-outcome" role={outcome.kind === 'ok' ? 'status' : 'alert'} data-testid="scan-outcome" data-kind={outcome.kind}>
+          {outcome.text}
+        </span>
+      ) : null}
+    </form>
+  );
+}
