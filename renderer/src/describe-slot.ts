@@ -217,7 +217,7 @@ export function describeSlot(state: SlotState, options: DescribeOptions = { simu
         word: 'Done',
         tone: 'ok',
         icon: 'check',
-        hint: `Stick label ${state.label.position + 1} on this board, then take the next one.`,
+        hint: `Label ${state.label.position + 1} is this board's: box them together, then take the next board.`,
         board: boardView(state.board),
         qrShort: shortQr(state.token.qrToken),
         labelNumber: state.label.position + 1,

@@ -43,6 +43,8 @@ test('one board from plug to label: token labelled, token in flash, QR on the sh
   await expect(page.getByTestId('scan-outcome')).toHaveAttribute('data-kind', 'wrong');
   await expect(slot).toHaveAttribute('data-state', 'awaiting-scan');
   await expect(slot).toContainText(/wrong label/i);
+  mkdirSync('docs/screenshots', { recursive: true });
+  await page.screenshot({ path: 'docs/screenshots/scan-mismatch.png' });
   await scan.focus();
   await page.keyboard.type(`${row.qrToken}+${station.product.orgId}\n`);
   await expect(slot).toHaveAttribute('data-state', 'done');
