@@ -84,9 +84,9 @@ function invalid(message: string): never {
 /**
  * A strict check on every label: an unexpected key (say a spread token row's `authToken`) is refused
  * rather than ignored, so a caller that builds labels the wrong way finds out at once. The message
- * names the key, never its value.
+ * names the key, never its value. Shared with the ZPL renderer, so both outputs refuse the same input.
  */
-function validateLabels(labels: readonly LabelModel[]): void {
+export function validateLabels(labels: readonly LabelModel[]): void {
   if (!Array.isArray(labels) || labels.length === 0) invalid('There are no labels to print.');
   labels.forEach((label, i) => {
     const result = labelSchema.safeParse(label);
