@@ -10,6 +10,9 @@ import { openStationDatabase, type StationDatabase } from '../core/db/open-datab
 import { buildEdgentNvsImage } from '../core/payload/edgent-payload.js';
 import { DEMO_PRODUCT, type ProductConfig } from '../core/product/product.js';
 import { TokenQueue } from '../core/queue/token-queue.js';
+import { CupsPrinter } from '../core/printing/cups-printer.js';
+import { FolderPrinter } from '../core/printing/folder-printer.js';
+import { SpooledPrinter } from '../core/printing/spooled-printer.js';
 import { ensureStock } from '../core/station/ensure-stock.js';
 import { LabelQueue } from '../core/station/label-queue.js';
 import { StationEngine } from '../core/station/station-engine.js';
@@ -35,6 +38,8 @@ export interface EmbeddedStationOptions {
   boardTransport?: VirtualRackTransport;
   /** Make virtual boards' serial links take real UART time. */
   throttleBoards?: boolean;
+  /** CUPS printer for label sheets; without one, sheets are saved as PDFs in the data folder. */
+  printer?: string;
   /** Tokens to pull when the queue runs low. */
   batchSize?: number;
   log?: (line: string) => void;
@@ -78,7 +83,12 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
     const watcher: BoardWatcher = options.hardware === 'usb' ? await startUsbWatcher(log) : rack;
     if (watcher instanceof UsbWatcher) closers.unshift(() => watcher.stop());
     const assignments = loadSlotAssignments(db);
-    const labels = new LabelQueue(db, product, stationId, join(dataDir, 'labels'));
+    // Printing goes to a CUPS printer when one is named (spooled: a failed job keeps its sheet),
+    // otherwise sheets are saved as PDFs into the data folder ("save as PDF").
+    const printer = options.printer
+      ? new SpooledPrinter(new CupsPrinter(options.printer), join(dataDir, 'print-spool'))
+      : new FolderPrinter(join(dataDir, 'printed'));
+    const labels = new LabelQueue(db, product, stationId, join(dataDir, 'labels'), printer, { autoPrintFullSheet: true, log });
     const slotCount = options.slots ?? 2;
     const engine = new StationEngine({
       stationId,

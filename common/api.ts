@@ -21,6 +21,12 @@ export interface LabelSheetView {
   capacity: number;
   /** Where the PDF can be fetched from (browser mode: a URL path under the station server). */
   pdfUrl?: string;
+  /** Labels already sent to the printer (always the first `printed` positions). */
+  printed: number;
+  /** Where printing goes: a CUPS printer's name or the folder PDFs are saved to. */
+  printer: string;
+  /** The last print attempt on this sheet, for the operator. */
+  lastPrint?: { ok: boolean; message: string; at: string };
 }
 
 export interface StationInfo {
@@ -52,6 +58,11 @@ export interface CommandMap {
    * to the slot that has waited longest.
    */
   scanLabel: { args: { payload: string; slotId?: string }; result: { confirmed: boolean; slotId: string } };
+  /**
+   * Print the labels of the open sheet not printed yet (a partial sheet continues on the same
+   * paper next time), or with `reprint` an audited copy of everything printed on it so far.
+   */
+  printSheet: { args: { reprint?: boolean }; result: { printed: number; printer: string } };
   /** Simulator only: plug or unplug a virtual board into a slot. */
   plugVirtualBoard: { args: { slotId: string }; result: { port: string } };
   unplugVirtualBoard: { args: { slotId: string }; result: { unplugged: true } };
@@ -85,6 +96,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'runSlot',
   'clearSlot',
   'scanLabel',
+  'printSheet',
   'plugVirtualBoard',
   'unplugVirtualBoard',
 ];

@@ -10,6 +10,7 @@ export const COMMAND_ARG_SCHEMAS: { [N in CommandName]: z.ZodType } = {
   clearSlot: z.strictObject({ slotId }),
   // A scan is what a keyboard-wedge scanner typed: printable ASCII, bounded.
   scanLabel: z.strictObject({ payload: z.string().min(1).max(256).regex(/^[\x20-\x7e]+$/, 'a label scan is printable text'), slotId: slotId.optional() }),
+  printSheet: z.strictObject({ reprint: z.boolean().optional() }),
   plugVirtualBoard: z.strictObject({ slotId }),
   unplugVirtualBoard: z.strictObject({ slotId }),
 };

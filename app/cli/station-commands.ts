@@ -14,7 +14,8 @@ const STATION_OPTIONS = `  --data-dir DIR     station data folder (default: the 
   --slots N          fixture positions, 1-8 (default 2)
   --boards N         virtual boards plugged in at start (default 2)
   --in-process       host virtual boards in-process instead of on pseudo-terminals
-  --usb              use real boards on USB serial bridges instead of virtual ones`;
+  --usb              use real boards on USB serial bridges instead of virtual ones
+  --printer NAME     print label sheets on this CUPS printer (default: save PDFs in the data folder)`;
 
 async function runStation(args: string[], io: CliIo, allowElectron: boolean): Promise<number> {
   const { values } = parseArgs({
@@ -26,6 +27,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
       boards: { type: 'string' },
       'in-process': { type: 'boolean' },
       usb: { type: 'boolean' },
+      printer: { type: 'string' },
     },
     strict: true,
   });
@@ -62,6 +64,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
     virtualBoards: boards,
     boardTransport: values['in-process'] ? 'in-process' : 'pty',
     hardware: values.usb ? 'usb' : 'virtual',
+    ...(values.printer ? { printer: values.printer } : {}),
     log: (line) => io.out(`${new Date().toISOString()} ${line}\n`),
   });
   io.out(`\nFlashline station is running.\nOpen: ${station.url}\nData: ${station.dataDir}\nPress Ctrl+C to stop.\n`);

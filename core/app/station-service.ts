@@ -79,6 +79,8 @@ export class StationService implements StationApi {
       case 'clearSlot':
         this.deps.engine.clearSlot(slotId);
         return { cleared: true };
+      case 'printSheet':
+        return this.deps.labels.printSheet({ reprint: (args as { reprint?: boolean }).reprint ?? false });
       case 'scanLabel': {
         const { payload, slotId: target } = args as { payload: string; slotId?: string };
         return this.deps.engine.scanLabel(payload, target);

@@ -107,4 +107,19 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  // 2: printing. A label is printed once (its print job is recorded); a reprint is an audited copy.
+  `
+  CREATE TABLE print_jobs (
+    id INTEGER PRIMARY KEY,
+    sheet_id TEXT NOT NULL REFERENCES sheets(id),
+    first_position INTEGER NOT NULL,
+    label_count INTEGER NOT NULL,
+    printer TEXT NOT NULL,
+    reprint_of INTEGER REFERENCES print_jobs(id),
+    ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    detail TEXT,
+    created_at TEXT NOT NULL
+  ) STRICT;
+  ALTER TABLE labels ADD COLUMN print_job_id INTEGER REFERENCES print_jobs(id);
+  `,
 ];

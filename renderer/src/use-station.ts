@@ -13,6 +13,8 @@ export interface StationView {
   lastError: StationErrorData | null;
   dismissError(): void;
   runCommand(slotId: string, command: SlotCommand): void;
+  /** Print the sheet's new labels, or reprint it; failures land in `lastError`. */
+  printSheet(reprint: boolean): void;
 }
 
 export function useStation(client: StationClient): StationView {
@@ -76,5 +78,17 @@ export function useStation(client: StationClient): StationView {
 
   const dismissError = useCallback(() => setLastError(null), []);
 
-  return { snapshot, connection, busySlots, lastError, dismissError, runCommand };
+  const printSheet = useCallback(
+    (reprint: boolean) => {
+      client.call('printSheet', { reprint }).then(
+        () => undefined,
+        (err: unknown) => {
+          if (mounted.current) setLastError(rehydrateError(err).toJSON());
+        },
+      );
+    },
+    [client],
+  );
+
+  return { snapshot, connection, busySlots, lastError, dismissError, runCommand, printSheet };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -77,6 +77,13 @@ test('one board from plug to label: token labelled, token in flash, QR on the sh
 
   // Nor in the UI.
   expect(await page.content()).not.toContain(row.authToken);
+
+  // Print the sheet (no CUPS printer named: saved as a PDF into the data folder), then the
+  // button has nothing new to print.
+  await page.getByTestId('print-sheet').click();
+  await expect(page.getByTestId('last-print')).toContainText(/Printed 1 label/);
+  await expect(page.getByTestId('print-sheet')).toBeDisabled();
+  expect(readdirSync(join(dataDir, 'printed')).filter((f) => f.endsWith('.pdf'))).toHaveLength(1);
 
   mkdirSync('docs/screenshots', { recursive: true });
   await page.screenshot({ path: 'docs/screenshots/station.png', fullPage: true });

@@ -12,7 +12,7 @@ function isTypingTarget(target: EventTarget | null): boolean {
 }
 
 export function App({ client }: { client: StationClient }): ReactElement {
-  const { snapshot, connection, busySlots, lastError, dismissError, runCommand } = useStation(client);
+  const { snapshot, connection, busySlots, lastError, dismissError, runCommand, printSheet } = useStation(client);
   const cards = useRef(new Map<number, HTMLElement>());
 
   const registerCard = useCallback((slotNumber: number, element: HTMLElement | null) => {
@@ -65,7 +65,7 @@ export function App({ client }: { client: StationClient }): ReactElement {
             <p>Waiting for the station…</p>
           </section>
         )}
-        <LabelSheetPanel sheet={snapshot?.sheet ?? null} />
+        <LabelSheetPanel sheet={snapshot?.sheet ?? null} onPrint={offline ? null : printSheet} />
       </main>
       <footer className="keys-help" aria-hidden="true">
         Keys 1–{Math.max(1, snapshot?.slots.length ?? 8)} pick a slot · Enter runs its main action · Tab moves between buttons

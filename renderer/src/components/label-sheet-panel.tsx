@@ -4,7 +4,7 @@ import { shortQr } from '../describe-slot.js';
 import { sheetPdfHref } from '../sheet-link.js';
 
 /** Sheet positions in the order the labels were placed, each tied to the slot its board sat in. */
-export function LabelSheetPanel({ sheet }: { sheet: LabelSheetView | null }): ReactElement {
+export function LabelSheetPanel({ sheet, onPrint }: { sheet: LabelSheetView | null; onPrint?: ((reprint: boolean) => void) | null }): ReactElement {
   if (!sheet) {
     return (
       <aside className="sheet-panel" aria-label="Label sheet" data-testid="label-sheet">
@@ -30,13 +30,36 @@ export function LabelSheetPanel({ sheet }: { sheet: LabelSheetView | null }): Re
           Open sheet PDF
         </a>
       ) : null}
+      <div className="sheet-print">
+        <button
+          type="button"
+          className="button button-primary"
+          data-testid="print-sheet"
+          disabled={!onPrint || sheet.printed >= sheet.labels.length}
+          onClick={() => onPrint?.(false)}
+        >
+          Print {sheet.labels.length - sheet.printed} new label{sheet.labels.length - sheet.printed === 1 ? '' : 's'}
+        </button>
+        <button type="button" className="button" data-testid="reprint-sheet" disabled={!onPrint || sheet.printed === 0} onClick={() => onPrint?.(true)}>
+          Reprint
+        </button>
+      </div>
+      <p className="sheet-printer">
+        Printer: <span className="mono">{sheet.printer}</span>
+      </p>
+      {sheet.lastPrint ? (
+        <p className={sheet.lastPrint.ok ? 'sheet-last-print' : 'sheet-last-print bad'} role={sheet.lastPrint.ok ? 'status' : 'alert'} data-testid="last-print">
+          {sheet.lastPrint.message}
+        </p>
+      ) : null}
       <ol className="sheet-grid" aria-label="Label positions">
         {positions.map((position) => {
           const label = byPosition.get(position);
           return label ? (
             <li
               key={position}
-              className={position === latest ? 'sheet-cell filled latest' : 'sheet-cell filled'}
+              className={`sheet-cell filled${position === latest ? ' latest' : ''}${position < sheet.printed ? ' printed' : ''}`}
+              data-printed={position < sheet.printed ? 'true' : 'false'}
               aria-current={position === latest ? 'true' : undefined}
               data-testid={`label-${position + 1}`} data-slot={label.slotIndex}>
               <span className="cell-position">{position + 1}</span>
