@@ -38,7 +38,9 @@ export function LabelSheetPanel({ sheet, onPrint }: { sheet: LabelSheetView | nu
           disabled={!onPrint || sheet.printed >= sheet.labels.length}
           onClick={() => onPrint?.(false)}
         >
-          Print {sheet.labels.length - sheet.printed} new label{sheet.labels.length - sheet.printed === 1 ? '' : 's'}
+          {sheet.labels.length > sheet.printed
+            ? `Print ${sheet.labels.length - sheet.printed} new label${sheet.labels.length - sheet.printed === 1 ? '' : 's'}`
+            : 'All printed'}
         </button>
         <button type="button" className="button" data-testid="reprint-sheet" disabled={!onPrint || sheet.printed === 0} onClick={() => onPrint?.(true)}>
           Reprint
