@@ -28,11 +28,19 @@ describe('eight slots at once', () => {
   it('provisions eight boards in parallel, each with its own token, labels in completion order', async () => {
     await waitFor(() => station.service.snapshot().slots.every((s) => s.state.kind === 'detected'));
     const completed: string[] = [];
+    let finishedCount = 0;
     const finished = new Promise<void>((resolve) => {
       station.subscribe((e) => {
-        if (e.type === 'slot' && (e.slot.state.kind === 'done' || e.slot.state.kind === 'failed')) {
+        if (e.type !== 'slot') return;
+        const state = e.slot.state;
+        // The board passed and its label is on the sheet: the operator scans it back.
+        if (state.kind === 'awaiting-scan' && !state.mismatch) {
           completed.push(e.slot.id);
-          if (completed.length === 8) resolve();
+          void station.call('scanLabel', { slotId: e.slot.id, payload: `${state.token.qrToken}+${station.product.orgId}` });
+        }
+        if (state.kind === 'done' || state.kind === 'failed') {
+          finishedCount += 1;
+          if (finishedCount === 8) resolve();
         }
       });
     });

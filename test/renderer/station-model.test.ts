@@ -18,7 +18,7 @@ describe('applyStationEvent', () => {
     expect(applyStationEvent(null, { type: 'stock', stock })).toBeNull();
     const base = applyStationEvent(null, { type: 'snapshot', snapshot });
     expect(applyStationEvent(base, { type: 'stock', stock })?.stock).toEqual(stock);
-    const sheet = { id: 'S1', labels: [], capacity: 30 };
+    const sheet = { id: 'S1', labels: [], capacity: 30, printed: 0, printer: 'folder' };
     expect(applyStationEvent(base, { type: 'sheet', sheet })?.sheet).toEqual(sheet);
   });
 
