@@ -7,7 +7,7 @@ import { defaultDataDir, ensureDir } from '../core/app/data-dir.js';
 import { loadOrCreateCredentials } from '../core/app/station-secrets.js';
 import { StationService } from '../core/app/station-service.js';
 import { openStationDatabase, type StationDatabase } from '../core/db/open-database.js';
-import { buildEdgentNvsImage } from '../core/payload/edgent-payload.js';
+import { defaultProductManifestPath, loadProductManifest, productConfigFromManifest } from '../core/product/manifest.js';
 import { DEMO_PRODUCT, type ProductConfig } from '../core/product/product.js';
 import { TokenQueue } from '../core/queue/token-queue.js';
 import { CupsPrinter } from '../core/printing/cups-printer.js';
@@ -38,6 +38,10 @@ export interface EmbeddedStationOptions {
   boardTransport?: VirtualRackTransport;
   /** Make virtual boards' serial links take real UART time. */
   throttleBoards?: boolean;
+  /** Product manifest in resources/products/ (default: the demo thermostat). */
+  productId?: string;
+  /** `full`: write bootloader, partition table and app too (skipping what already matches). */
+  plan?: 'token-only' | 'full';
   /** CUPS printer for label sheets; without one, sheets are saved as PDFs in the data folder. */
   printer?: string;
   /** Tokens to pull when the queue runs low. */
@@ -74,7 +78,13 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
   try {
     const stationId = stationIdOf(db);
     const queue = new TokenQueue(db);
-    const product: ProductConfig = { ...DEMO_PRODUCT, templateId: String(cloud.seed.templateId), orgId: cloud.seed.orgId };
+    // The demo product comes from its manifest (firmware parts, partition table, payload schema).
+    const loaded = productConfigFromManifest(loadProductManifest(defaultProductManifestPath(options.productId ?? DEMO_PRODUCT.id)), {
+      templateId: String(cloud.seed.templateId),
+      orgId: cloud.seed.orgId,
+    });
+    const { build, ...config } = loaded;
+    const product: ProductConfig = { ...config, plan: options.plan ?? 'token-only' };
     const client = new FlashlineCloudClient({ baseUrl: cloud.url, clientId: credentials.clientId, clientSecret: credentials.clientSecret });
     await ensureStock({ db, queue, client, product, stationId, batchSize: options.batchSize ?? 100, log });
 
@@ -98,7 +108,8 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       slotAssignments: assignments,
       onSlotAssigned: (location, slotId) => saveSlotAssignment(db, location, slotId),
       labels,
-      buildPayload: (authToken) => buildEdgentNvsImage({ auth: authToken, host: product.cloudHost }, product.nvs.size),
+      buildPayload: (token) => build.buildTokenPayload(token).regions,
+      firmwareRegions: build.firmwareRegions,
       // Edgent keeps its token in NVS namespace `blynk`, string key `auth`.
       readToken: (nvs) => findNvsString(nvs, 'blynk', 'auth'),
       probe: probeBoard,

@@ -15,7 +15,8 @@ const STATION_OPTIONS = `  --data-dir DIR     station data folder (default: the 
   --boards N         virtual boards plugged in at start (default 2)
   --in-process       host virtual boards in-process instead of on pseudo-terminals
   --usb              use real boards on USB serial bridges instead of virtual ones
-  --printer NAME     print label sheets on this CUPS printer (default: save PDFs in the data folder)`;
+  --printer NAME     print label sheets on this CUPS printer (default: save PDFs in the data folder)
+  --full-flash       write bootloader, partition table and app too (default: the token payload only)`;
 
 async function runStation(args: string[], io: CliIo, allowElectron: boolean): Promise<number> {
   const { values } = parseArgs({
@@ -28,6 +29,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
       'in-process': { type: 'boolean' },
       usb: { type: 'boolean' },
       printer: { type: 'string' },
+      'full-flash': { type: 'boolean' },
     },
     strict: true,
   });
@@ -65,6 +67,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
     boardTransport: values['in-process'] ? 'in-process' : 'pty',
     hardware: values.usb ? 'usb' : 'virtual',
     ...(values.printer ? { printer: values.printer } : {}),
+    plan: values['full-flash'] ? 'full' : 'token-only',
     log: (line) => io.out(`${new Date().toISOString()} ${line}\n`),
   });
   io.out(`\nFlashline station is running.\nOpen: ${station.url}\nData: ${station.dataDir}\nPress Ctrl+C to stop.\n`);

@@ -1,8 +1,16 @@
 import { StationError } from '../../common/errors.js';
 import type { LabelRef } from '../../common/slot-state.js';
 import { TIMEOUTS } from '../../common/timeouts.js';
-import { failureFor, rejected, sendCloudRequest } from './cloud-http.js';
-import { deviceRecordsReply, generatedBatchReply } from './cloud-replies.js';
+import { failureFor, rejected, sendCloudRequest, type CloudResponse } from './cloud-http.js';
+import {
+  claimedDeviceReply,
+  deletedTokenReply,
+  deviceRecordsReply,
+  generatedBatchReply,
+  provisionTokenReply,
+  staticTokenReply,
+  tokenVoidsReply,
+} from './cloud-replies.js';
 import { OAuthSession } from './oauth-session.js';
 
 /** One static token, under Blynk's own field names (as on the wire). */
@@ -82,6 +90,49 @@ export interface FlashlineCloudClientOptions {
   now?: () => number;
 }
 
+/** A token the station will never ship: voided by a supervisor, or burned in a board that failed. */
+export interface TokenVoid {
+  /** The QR token (`sqr_…`). */
+  qrToken: string;
+  reason: 'voided' | 'burned';
+  stationId: string;
+  /** ms since the epoch. */
+  voidedAt: number;
+}
+
+/** The device a claim moved (Blynk's field names; never an AuthToken). */
+export interface ClaimedDevice {
+  id: number;
+  orgId?: number | undefined;
+  ownerUserId?: number | undefined;
+  templateId?: number | undefined;
+}
+
+/** A static token as the lifecycle endpoints answer it, seen from a claimant (no AuthToken). */
+export interface StaticTokenState {
+  token: string;
+  orgId: number;
+  status: 'CLAIMED' | 'UNCLAIMED';
+  ownerId?: number | undefined;
+  deviceId?: number | undefined;
+  claimedOrgId?: number | undefined;
+}
+
+/**
+ * The static-token lifecycle after the factory, for supervisors' tools and the demo: claim by QR
+ * code (`sqr_…` or `sqr_…+{orgId}`), unclaim, disclaim, delete, dynamic provisioning tokens, and
+ * the station's report of voided and burned tokens. Same failure model as CloudClient.
+ */
+export interface StaticTokenLifecycleClient {
+  claim(args: { token: string; userId: number }): Promise<ClaimedDevice>;
+  unclaim(token: string): Promise<StaticTokenState>;
+  disclaim(token: string): Promise<StaticTokenState>;
+  deleteStaticToken(qrToken: string): Promise<{ deletedDeviceId: number | null }>;
+  provisionToken(args: { orgId: number; ownerId: number }): Promise<{ token: string; deviceId: number }>;
+  /** Idempotent: resending voids the cloud has changes nothing. */
+  pushTokenVoids(voids: readonly TokenVoid[]): Promise<PushResult>;
+}
+
 /** The cloud's limit on records per push; longer lists go in consecutive pushes. */
 const RECORDS_PER_PUSH_MAX = 1000;
 const BATCH_COUNT_MAX = 1000;
@@ -91,7 +142,7 @@ const BATCH_COUNT_MAX = 1000;
  * OAuth2 client credentials with a cached bearer token, one fresh login and retry on a 401, a
  * deadline per request, and every reply checked against a schema.
  */
-export class FlashlineCloudClient implements CloudClient {
+export class FlashlineCloudClient implements CloudClient, StaticTokenLifecycleClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
@@ -173,12 +224,66 @@ export class FlashlineCloudClient implements CloudClient {
     return total;
   }
 
+  async pushTokenVoids(voids: readonly TokenVoid[]): Promise<PushResult> {
+    const operation = 'sending voided and burned tokens';
+    const total: PushResult = { accepted: 0, duplicates: 0 };
+    for (let start = 0; start < voids.length; start += RECORDS_PER_PUSH_MAX) {
+      const chunk = voids.slice(start, start + RECORDS_PER_PUSH_MAX);
+      const res = await this.authorized(operation, 'POST', '/api/v1/station/token-voids', { voids: chunk });
+      if (res.status !== 200) throw failureFor(operation, res);
+      const parsed = tokenVoidsReply.safeParse(res.body);
+      if (!parsed.success || parsed.data.accepted + parsed.data.duplicates !== chunk.length) {
+        throw rejected(operation, res.status, 'invalid-reply');
+      }
+      total.accepted += parsed.data.accepted;
+      total.duplicates += parsed.data.duplicates;
+    }
+    return total;
+  }
+
+  async claim(args: { token: string; userId: number }): Promise<ClaimedDevice> {
+    const operation = 'claiming a device';
+    const res = await this.authorized(operation, 'POST', '/api/v1/organization/static-tokens/claim', { token: args.token, userId: args.userId });
+    return this.parsed(operation, res, claimedDeviceReply);
+  }
+
+  async unclaim(token: string): Promise<StaticTokenState> {
+    const operation = 'unclaiming a device';
+    return this.parsed(operation, await this.authorized(operation, 'POST', '/api/v1/organization/static-tokens/unclaim', { token }), staticTokenReply);
+  }
+
+  async disclaim(token: string): Promise<StaticTokenState> {
+    const operation = 'disclaiming a device';
+    return this.parsed(operation, await this.authorized(operation, 'POST', '/api/v1/organization/static-tokens/disclaim', { token }), staticTokenReply);
+  }
+
+  async deleteStaticToken(qrToken: string): Promise<{ deletedDeviceId: number | null }> {
+    const operation = 'deleting a static token';
+    const path = `/api/v1/organization/static-tokens?token=${encodeURIComponent(qrToken)}`;
+    const reply = this.parsed(operation, await this.authorized(operation, 'DELETE', path), deletedTokenReply);
+    return { deletedDeviceId: reply.deletedDeviceId ?? null };
+  }
+
+  async provisionToken(args: { orgId: number; ownerId: number }): Promise<{ token: string; deviceId: number }> {
+    const operation = 'asking for a provisioning token';
+    const res = await this.authorized(operation, 'POST', '/api/v1/organization/device/provision/token', { orgId: args.orgId, ownerId: args.ownerId });
+    return this.parsed(operation, res, provisionTokenReply);
+  }
+
+  /** A 200 reply checked against its schema; anything else is the usual StationError. */
+  private parsed<T>(operation: string, res: CloudResponse, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T {
+    if (res.status !== 200) throw failureFor(operation, res);
+    const parsed = schema.safeParse(res.body);
+    if (!parsed.success) throw rejected(operation, res.status, 'invalid-reply');
+    return parsed.data;
+  }
+
   /**
    * One API call with the cached bearer token. A 401 means the server no longer honours the
    * token (expired early, revoked, server restarted): log in again once and retry once. The
    * endpoints are idempotent, and a 401 is answered before anything is done, so the retry is safe.
    */
-  private async authorized(operation: string, method: 'GET' | 'POST', path: string, body?: unknown) {
+  private async authorized(operation: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) {
     const send = async (token: string) =>
       sendCloudRequest(
         this.fetchImpl,

@@ -8,7 +8,7 @@ const DETAIL_CHARS_MAX = 200;
 const SECRET_LIKE_RUN = /[-_a-zA-Z0-9]{32,}/g;
 
 export interface CloudRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   headers: Record<string, string>;
   body?: string;

@@ -25,3 +25,30 @@ export const deviceRecordsReply = z.object({
   accepted: z.number().int().nonnegative(),
   duplicates: z.number().int().nonnegative(),
 });
+
+export const tokenVoidsReply = deviceRecordsReply;
+
+const id = z.number().int().positive();
+
+export const claimedDeviceReply = z.object({
+  id,
+  orgId: id.optional(),
+  ownerUserId: id.optional(),
+  templateId: id.optional(),
+});
+
+export const staticTokenReply = z.object({
+  token: z.string().regex(/^sqr_[-_a-zA-Z0-9]{32}$/),
+  orgId: id,
+  status: z.enum(['CLAIMED', 'UNCLAIMED']),
+  ownerId: id.optional(),
+  deviceId: id.optional(),
+  claimedOrgId: id.optional(),
+});
+
+export const deletedTokenReply = z.object({ deleted: z.literal(true), deletedDeviceId: id.optional() });
+
+export const provisionTokenReply = z.object({
+  token: z.string().regex(/^[-_a-zA-Z0-9]{32}$/),
+  deviceId: id,
+});

@@ -16,6 +16,12 @@ export interface ProductConfig {
   flashBaud: number;
   /** The operator scans each printed label back before its token counts as `labelled`. */
   scanBack: boolean;
+  /**
+   * `token-only`: write just the per-board payload (modules come pre-flashed with the firmware).
+   * `full`: bootloader, partition table, app and payload; regions whose MD5 already matches are
+   * skipped, every region written is MD5-verified.
+   */
+  plan?: 'token-only' | 'full';
 }
 
 /** The demo product `npm start` provisions. */

@@ -5,7 +5,7 @@ import { StationError, stationError, toErrorData } from '../../common/errors.js'
 import { transitionSlot, type LabelRef, type ResumeOffer, type SlotState, type SlotView, type TokenRef } from '../../common/slot-state.js';
 import type { SelfTestResult } from '../../common/self-test-protocol.js';
 import type { TokenState } from '../../common/token-state.js';
-import type { FlashJob, FlashOutcome } from '../../native/flash/esptool-flasher.js';
+import type { FlashJob, FlashOutcome, FlashRegion } from '../../native/flash/esptool-flasher.js';
 import type { ProbeJob, ProbeOutcome } from '../../native/flash/probe-board.js';
 import type { SelfTestOptions } from '../../native/selftest/self-test-runner.js';
 import type { AttachedBoard, BoardWatcher } from '../../native/usb/board-watcher.js';
@@ -29,8 +29,10 @@ export interface StationEngineDeps {
   queue: TokenQueue;
   watcher: BoardWatcher;
   labels: LabelPlacer;
-  /** NVS image (or patched firmware) carrying this AuthToken. Deterministic for one token. */
-  buildPayload: (authToken: string) => Uint8Array;
+  /** The per-board regions (NVS image, or the patched app) for this token. Deterministic per token. */
+  buildPayload: (token: { authToken: string; qrToken: string }) => FlashRegion[];
+  /** The shared firmware (bootloader, partition table, app), written too when the plan is `full`. */
+  firmwareRegions?: FlashRegion[];
   /** The AuthToken a board's NVS partition holds, read the way the product's firmware reads it. */
   readToken: (nvs: Uint8Array) => string | undefined;
   probe: (job: ProbeJob) => Promise<ProbeOutcome>;
@@ -213,17 +215,22 @@ export class StationEngine {
       const tokenRef: TokenRef = { id: token.id, qrToken: token.qrToken };
       this.emitStock();
       this.setState(slot, { kind: 'flashing', board: info, token: tokenRef, progress: { phase: 'connecting', bytesDone: 0, bytesTotal: 0, rateBps: 0 } });
-      const payload = this.deps.buildPayload(authToken);
-      const payloadSha256 = createHash('sha256').update(payload).digest('hex');
+      const payload = this.deps.buildPayload({ authToken, qrToken: token.qrToken });
+      const hash = createHash('sha256');
+      for (const region of payload) hash.update(region.data);
+      const payloadSha256 = hash.digest('hex');
+      const firmware = this.deps.product.plan === 'full' ? (this.deps.firmwareRegions ?? []).filter((f) => !payload.some((p) => p.address === f.address)) : [];
+      const regions = [...firmware, ...payload].sort((a, b) => a.address - b.address);
       let lastProgress = 0;
       const outcome = await this.deps.flash({
         port: board.openPort(),
-        regions: [{ name: 'nvs', address: this.deps.product.nvs.offset, data: payload }],
+        regions,
         baudRate: this.deps.product.flashBaud,
         expectChip: this.deps.product.chipFamily,
         ...(slot.mac ? { expectMac: slot.mac } : {}),
-        // A resumed board may already hold exactly this payload: verify by MD5 instead of rewriting.
-        skipUnchanged: resume !== undefined,
+        // Whatever the chip already holds byte for byte (pre-flashed firmware, a resumed board's
+        // payload) is verified by MD5 instead of rewritten.
+        skipUnchanged: true,
         ...(this.deps.log ? { log: this.deps.log } : {}),
         onProgress: (progress) => {
           const now = Date.now();
@@ -233,8 +240,8 @@ export class StationEngine {
         },
       });
       const boardInfo: BoardInfo = { ...info, chip: outcome.chip, mac: outcome.mac };
-      const nvsMd5 = outcome.regions[0]?.md5 ?? '';
-      this.advanceTo(tokenId, 'written', { boardMac: outcome.mac, payloadSha256 }, `nvs md5 ${nvsMd5} at ${outcome.baudRate} baud${outcome.retries.length ? `, ${outcome.retries.length} retries` : ''}`);
+      const written = outcome.regions.map((r) => `${r.name} ${r.skipped ? 'already there' : 'written'} md5 ${r.md5}`).join('; ');
+      this.advanceTo(tokenId, 'written', { boardMac: outcome.mac, payloadSha256 }, `${written} at ${outcome.baudRate} baud${outcome.retries.length ? `, ${outcome.retries.length} retries` : ''}`);
       this.setState(slot, { kind: 'testing', board: boardInfo, token: tokenRef });
 
       // The board reset into its app: a native-USB board may have re-enumerated under a new tty

@@ -72,7 +72,7 @@ describe('StationEngine', () => {
           return { sheetId: 'sheet', position: placed.length - 1, qrPayload: `${t.qrToken}+1` };
         },
       },
-      buildPayload: (auth) => new TextEncoder().encode(auth.padEnd(4096, '\xff')),
+      buildPayload: (t) => [{ name: 'nvs', address: 0x9000, data: new TextEncoder().encode(t.authToken.padEnd(4096, '\xff')) }],
       flash: async (job: FlashJob): Promise<FlashOutcome> => {
         job.onProgress?.({ phase: 'writing', bytesDone: 4096, bytesTotal: 4096, rateBps: 1000 });
         return outcome([{ name: 'nvs', address: 0x9000, size: 4096, md5: 'x', skipped: false }]);
@@ -302,5 +302,28 @@ describe('StationEngine', () => {
       expect(e.scanLabel(`${token(1).qrToken}+1`).confirmed).toBe(true);
       expect(() => e.scanLabel(`${token(1).qrToken}+1`)).toThrow(/No slot is waiting/);
     });
+  });
+  it('writes the shared firmware too on a full plan, payload replacing the part at its address, in address order', async () => {
+    let job: FlashJob | null = null;
+    deps.flash = async (j) => {
+      job = j;
+      return outcome([]);
+    };
+    deps.product = { ...deps.product, plan: 'full' };
+    deps.firmwareRegions = [
+      { name: 'app', address: 0x10000, data: new Uint8Array(64) },
+      { name: 'bootloader', address: 0x1000, data: new Uint8Array(32) },
+      { name: 'partition-table', address: 0x8000, data: new Uint8Array(32) },
+    ];
+    const e = engine();
+    watcher.plug('slot-1');
+    await e.idle();
+    await e.runSlot('slot-1');
+    expect(job!.regions.map((r) => [r.name, r.address])).toEqual([
+      ['bootloader', 0x1000],
+      ['partition-table', 0x8000],
+      ['nvs', 0x9000],
+      ['app', 0x10000],
+    ]);
   });
 });
