@@ -1,4 +1,6 @@
-import { useCallback, useEffect, useRef, type ReactElement } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
+import { QaScreen } from '../screens/qa-screen.js';
+import { SupervisorScreen } from '../screens/supervisor-screen.js';
 import { slotNumberForKey } from '../station-model.js';
 import type { StationClient } from '../station-client.js';
 import { useStation } from '../use-station.js';
@@ -7,6 +9,13 @@ import { ScanBar } from './scan-bar.js';
 import { SlotGrid } from './slot-grid.js';
 import { StationHeader } from './station-header.js';
 
+type Screen = 'line' | 'qa' | 'supervisor';
+const SCREENS: { id: Screen; label: string }[] = [
+  { id: 'line', label: 'Line' },
+  { id: 'qa', label: 'QA' },
+  { id: 'supervisor', label: 'Supervisor' },
+];
+
 function isTypingTarget(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
 }
@@ -14,6 +23,7 @@ function isTypingTarget(target: EventTarget | null): boolean {
 export function App({ client }: { client: StationClient }): ReactElement {
   const { snapshot, connection, busySlots, lastError, dismissError, runCommand, printSheet } = useStation(client);
   const cards = useRef(new Map<number, HTMLElement>());
+  const [screen, setScreen] = useState<Screen>('line');
 
   const registerCard = useCallback((slotNumber: number, element: HTMLElement | null) => {
     if (element) cards.current.set(slotNumber, element);
@@ -22,7 +32,7 @@ export function App({ client }: { client: StationClient }): ReactElement {
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
-      if (event.ctrlKey || event.altKey || event.metaKey || isTypingTarget(event.target)) return;
+      if (screen !== 'line' || event.ctrlKey || event.altKey || event.metaKey || isTypingTarget(event.target)) return;
       const slotNumber = slotNumberForKey(event.key);
       const card = slotNumber === null ? undefined : cards.current.get(slotNumber);
       if (!card) return;
@@ -31,7 +41,7 @@ export function App({ client }: { client: StationClient }): ReactElement {
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
-  }, []);
+  }, [screen]);
 
   const offline = connection !== 'connected';
   return (
@@ -50,23 +60,43 @@ export function App({ client }: { client: StationClient }): ReactElement {
           The station is not reachable; what you see may be out of date.
         </div>
       ) : null}
-      {snapshot ? <ScanBar client={client} slots={snapshot.slots} /> : null}
-      <main className="layout">
-        {snapshot ? (
-          <SlotGrid
-            slots={snapshot.slots}
-            simulator={snapshot.station.simulator}
-            busySlots={offline ? new Set(snapshot.slots.map((slot) => slot.id)) : busySlots}
-            onCommand={runCommand}
-            registerCard={registerCard}
-          />
-        ) : (
-          <section className="waiting" aria-label="Slots">
-            <p>Waiting for the station…</p>
-          </section>
-        )}
-        <LabelSheetPanel sheet={snapshot?.sheet ?? null} onPrint={offline ? null : printSheet} />
-      </main>
+      <nav className="screen-nav" aria-label="Screens">
+        {SCREENS.map((item) => (
+          <button
+            key={item.id}
+            type="button"
+            className={item.id === screen ? 'nav-button current' : 'nav-button'}
+            aria-current={item.id === screen ? 'page' : undefined}
+            data-testid={`nav-${item.id}`}
+            onClick={() => setScreen(item.id)}
+          >
+            {item.label}
+          </button>
+        ))}
+      </nav>
+      {screen === 'line' ? (
+        <>
+        {snapshot ? <ScanBar client={client} slots={snapshot.slots} /> : null}
+        <main className="layout">
+          {snapshot ? (
+            <SlotGrid
+              slots={snapshot.slots}
+              simulator={snapshot.station.simulator}
+              busySlots={offline ? new Set(snapshot.slots.map((slot) => slot.id)) : busySlots}
+              onCommand={runCommand}
+              registerCard={registerCard}
+            />
+          ) : (
+            <section className="waiting" aria-label="Slots">
+              <p>Waiting for the station…</p>
+            </section>
+          )}
+          <LabelSheetPanel sheet={snapshot?.sheet ?? null} onPrint={offline ? null : printSheet} />
+        </main>
+        </>
+      ) : null}
+      {screen === 'qa' ? <QaScreen client={client} /> : null}
+      {screen === 'supervisor' ? <SupervisorScreen client={client} /> : null}
       <footer className="keys-help" aria-hidden="true">
         Keys 1–{Math.max(1, snapshot?.slots.length ?? 8)} pick a slot · Enter runs its main action · Tab moves between buttons
       </footer>
