@@ -35,7 +35,13 @@ export function App({ client }: { client: StationClient }): ReactElement {
       if (screen !== 'line' || event.ctrlKey || event.altKey || event.metaKey || isTypingTarget(event.target)) return;
       const slotNumber = slotNumberForKey(event.key);
       const card = slotNumber === null ? undefined : cards.current.get(slotNumber);
-      if (!card) return;
+      if (!card) {
+        // A barcode scanner types letters first (`sqr_…`): send them to the scan field when a label
+        // waits, wherever focus was; the keystroke then lands in the field.
+        const scan = document.getElementById('scan-input');
+        if (scan && /^[A-Za-z_]$/.test(event.key)) scan.focus();
+        return;
+      }
       event.preventDefault();
       card.focus();
     };

@@ -8,6 +8,10 @@ interface ScanBarProps {
   slots: readonly SlotView[];
 }
 
+function labelPosition(slot: SlotView): number {
+  return slot.state.kind === 'awaiting-scan' ? slot.state.label.position : Number.MAX_SAFE_INTEGER;
+}
+
 type ScanOutcome = { kind: 'ok' | 'wrong' | 'error'; text: string } | null;
 
 /**
@@ -16,14 +20,22 @@ type ScanOutcome = { kind: 'ok' | 'wrong' | 'error'; text: string } | null;
  * code by hand works the same way.
  */
 export function ScanBar({ client, slots }: ScanBarProps): ReactElement | null {
-  const waiting = slots.filter((s) => s.state.kind === 'awaiting-scan');
+  // The station gives an unaddressed scan to the slot that has waited longest, which is the one
+  // whose label was placed first: say which, so the operator picks up the right label.
+  const waiting = slots
+    .filter((s) => s.state.kind === 'awaiting-scan')
+    .sort((a, b) => labelPosition(a) - labelPosition(b));
+  const next = waiting[0];
   const input = useRef<HTMLInputElement>(null);
   const [value, setValue] = useState('');
   const [outcome, setOutcome] = useState<ScanOutcome>(null);
   const count = waiting.length;
 
   useEffect(() => {
-    if (count > 0 && document.activeElement?.tagName !== 'INPUT') input.current?.focus();
+    // Take focus only when nothing else has it: a keyboard user on a slot card keeps their place
+    // (a scanner still lands here: the app forwards letter keys to this field).
+    const active = document.activeElement;
+    if (count > 0 && (!active || active === document.body)) input.current?.focus();
   }, [count]);
 
   if (count === 0 && outcome === null) return null;
@@ -49,7 +61,7 @@ export function ScanBar({ client, slots }: ScanBarProps): ReactElement | null {
   return (
     <form className={`scan-bar scan-${outcome?.kind ?? 'idle'}`} onSubmit={submit} data-testid="scan-bar">
       <label htmlFor="scan-input" className="scan-label">
-        {count > 0 ? `Scan label (${count} waiting)` : 'Scan label'}
+        {next ? `Scan label ${labelPosition(next) + 1} for slot ${next.index}${count > 1 ? ` (${count} waiting)` : ''}` : 'Scan label'}
       </label>
       <input
         id="scan-input"
@@ -60,6 +72,9 @@ export function ScanBar({ client, slots }: ScanBarProps): ReactElement | null {
         spellCheck={false}
         value={value}
         onChange={(e) => setValue(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') e.currentTarget.blur();
+        }}
         placeholder="Scan the label's QR code"
       />
       {outcome ? (
