@@ -16,6 +16,8 @@ export function applyStationEvent(current: StationSnapshot | null, event: Statio
       return current ? { ...current, stock: event.stock } : null;
     case 'sheet':
       return current ? { ...current, sheet: event.sheet } : null;
+    case 'sync':
+      return current ? { ...current, sync: event.sync } : null;
   }
 }
 

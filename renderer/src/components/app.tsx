@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import { QaScreen } from '../screens/qa-screen.js';
 import { SupervisorScreen } from '../screens/supervisor-screen.js';
+import { loadMuted, saveMuted, useSlotSounds } from '../sounds.js';
 import { slotNumberForKey } from '../station-model.js';
 import type { StationClient } from '../station-client.js';
 import { useStation } from '../use-station.js';
@@ -24,6 +25,10 @@ export function App({ client }: { client: StationClient }): ReactElement {
   const { snapshot, connection, busySlots, lastError, dismissError, runCommand, printSheet } = useStation(client);
   const cards = useRef(new Map<number, HTMLElement>());
   const [screen, setScreen] = useState<Screen>('line');
+  const [muted, setMuted] = useState(loadMuted);
+  useSlotSounds(snapshot?.slots, muted);
+  const stock = snapshot?.stock;
+  const lowStock = stock?.lowStockAt !== undefined && stock.available < stock.lowStockAt;
 
   const registerCard = useCallback((slotNumber: number, element: HTMLElement | null) => {
     if (element) cards.current.set(slotNumber, element);
@@ -79,7 +84,26 @@ export function App({ client }: { client: StationClient }): ReactElement {
             {item.label}
           </button>
         ))}
+        <button
+          type="button"
+          className="nav-button sound-toggle"
+          aria-pressed={!muted}
+          data-testid="sound-toggle"
+          onClick={() => {
+            saveMuted(!muted);
+            setMuted(!muted);
+          }}
+        >
+          {muted ? 'Sound off' : 'Sound on'}
+        </button>
       </nav>
+      {lowStock && stock ? (
+        <div className="banner banner-warn" role="alert" data-testid="low-stock">
+          {stock.available === 0
+            ? 'No tokens left: the line cannot provision — ask a supervisor to pull a batch.'
+            : `Only ${stock.available} tokens left — ask a supervisor to pull a batch before the line stops.`}
+        </div>
+      ) : null}
       {screen === 'line' ? (
         <>
         {snapshot ? <ScanBar client={client} slots={snapshot.slots} /> : null}

@@ -78,12 +78,23 @@ export function StationHeader({ station, stock, connection }: StationHeaderProps
         </dl>
       </div>
       <section className="stock" aria-label="Token stock">
-        <Counter label="Available" value={stock?.available ?? null} testId="stock-available" alarm={stock?.available === 0} />
+        <Counter
+          label="Available"
+          value={stock?.available ?? null}
+          testId="stock-available"
+          alarm={stock !== null && (stock.available === 0 || (stock.lowStockAt !== undefined && stock.available < stock.lowStockAt))}
+        />
         {/* Reserved tokens sit in a slot that has not written yet: they are in progress too. */}
         <Counter label="In progress" value={stock ? stock.inProgress : null} testId="stock-in-progress" />
         <Counter label="Labelled" value={stock?.labelled ?? null} testId="stock-labelled" />
         <Counter label="Failed" value={stock?.failed ?? null} testId="stock-failed" alarm={(stock?.failed ?? 0) > 0} />
       </section>
+      {stock?.shift ? (
+        <section className="stock shift" aria-label="This shift">
+          <Counter label="Done this shift" value={stock.shift.done} testId="shift-done" />
+          <Counter label="Failed this shift" value={stock.shift.failed} testId="shift-failed" alarm={stock.shift.failed > 0} />
+        </section>
+      ) : null}
       <ConnectionBadge state={connection} />
     </header>
   );
