@@ -4,6 +4,8 @@ export const CLOUD_LIMITS = {
   jsonBodyBytes: 64 * 1024,
   /** Largest body of one device-record push (1000 records of ~500 bytes, with room). */
   deviceRecordsBodyBytes: 2 * 1024 * 1024,
+  /** Largest body that carries a CSV upload (1000 rows of metadata, with room). */
+  csvBodyBytes: 2 * 1024 * 1024,
   /** Largest form body on the OAuth2 token endpoint. */
   oauthFormBodyBytes: 4 * 1024,
   /** Tokens in one generated batch (Blynk's page size limit too). */
@@ -13,8 +15,9 @@ export const CLOUD_LIMITS = {
   pageSizeMax: 1000,
   /** Highest page index accepted, so page * size stays an exact integer. */
   pageIndexMax: 1_000_000,
-  /** Device records in one push. */
+  /** Device records in one push; voided/burned tokens in one push. */
   recordsPerPushMax: 1000,
+  voidsPerPushMax: 1000,
   /** Blynk's documented platform limit: requests per minute per organisation. */
   requestsPerMinutePerOrg: 10_000,
   /** Unauthenticated endpoints (OAuth2 token, device-side external API), per remote address. */
@@ -28,6 +31,8 @@ export const CLOUD_TIMEOUTS = {
   accessTokenTtlS: 3_600,
   /** Refresh token lifetime; each refresh token is good for one use. */
   refreshTokenTtlS: 86_400,
+  /** A dynamic provisioning token is good for this long before its device must first connect. */
+  provisionTokenTtlS: 3_600,
   /** Rate-limit window. */
   rateLimitWindowMs: 60_000,
   /** Whole request (headers and body) from a client before the server drops it. */

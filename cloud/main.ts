@@ -3,7 +3,7 @@
  *
  *   FLASHLINE_CLOUD_HOST           listen address (default 127.0.0.1)
  *   FLASHLINE_CLOUD_PORT           port (default 8080; 0 picks a free one)
- *   FLASHLINE_CLOUD_DB             SQLite file (default :memory:)
+ *   FLASHLINE_CLOUD_DB             SQLite file or postgres:// URL (default :memory:)
  *   FLASHLINE_CLOUD_CLIENT_ID      OAuth2 client id to seed (default: random)
  *   FLASHLINE_CLOUD_CLIENT_SECRET  its secret (default: random, printed once on stdout)
  */

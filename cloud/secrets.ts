@@ -16,8 +16,15 @@ export const QR_TOKEN_PATTERN = /^sqr_[-_a-zA-Z0-9]{32}$/;
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/**
+ * A fresh AuthToken. One that starts with "-" is drawn again (1 in 64), so no AuthToken looks like
+ * a spreadsheet formula or a command-line option when a person handles an export.
+ */
 export function newAuthToken(): string {
-  return randomBytes(24).toString('base64url');
+  for (;;) {
+    const token = randomBytes(24).toString('base64url');
+    if (!token.startsWith('-')) return token;
+  }
 }
 
 export function randomAlphanumeric(length: number): string {

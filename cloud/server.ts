@@ -13,7 +13,7 @@ export interface CloudServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** SQLite file, or ':memory:'. */
+  /** SQLite file, ':memory:', or a `postgres://` / `postgresql://` URL. */
   dbPath?: string;
   seed?: SeedOptions;
   /** Where log lines go (one JSON object each); stderr by default. */
@@ -44,7 +44,7 @@ export async function startCloudServer(options: CloudServerOptions = {}): Promis
   const { host = '127.0.0.1', port = 0, dbPath = ':memory:' } = options;
   const now = options.now ?? Date.now;
   const logger = new CloudLogger(options.log ?? stderrSink, now);
-  const store = CloudStore.open(dbPath, {
+  const store = await CloudStore.open(dbPath, {
     accessTokenTtlS: options.accessTokenTtlS ?? CLOUD_TIMEOUTS.accessTokenTtlS,
     refreshTokenTtlS: options.refreshTokenTtlS ?? CLOUD_TIMEOUTS.refreshTokenTtlS,
   });
@@ -52,7 +52,7 @@ export async function startCloudServer(options: CloudServerOptions = {}): Promis
   try {
     seed = await store.seed(options.seed ?? {}, now());
   } catch (err) {
-    store.close();
+    await store.close().catch(() => undefined);
     throw err;
   }
   const perOrg = new FixedWindowRateLimiter(
@@ -81,7 +81,7 @@ export async function startCloudServer(options: CloudServerOptions = {}): Promis
       });
     }
     meta.route = route;
-    const client = route.auth === 'bearer' ? authenticate(req, started) : null;
+    const client = route.auth === 'bearer' ? await authenticate(req, started) : null;
     meta.orgId = client?.orgId ?? null;
     const decision = client
       ? perOrg.take(`org:${client.orgId}`, started)
@@ -91,18 +91,23 @@ export async function startCloudServer(options: CloudServerOptions = {}): Promis
         'retry-after': String(decision.retryAfterS),
       });
     }
+    if (client && !(route.clients ?? ['api']).includes(client.kind)) {
+      throw new CloudHttpError('FORBIDDEN', 'This OAuth2 client may not use this endpoint (station clients reach only the station endpoints).');
+    }
     const reply = await route.handle({ req, url, now: started, store, client });
-    sendJson(res, reply.status, reply.body, reply.headers);
+    if ('raw' in reply) sendBytes(res, reply.status, reply.raw, reply.contentType, reply.headers);
+    else if ('empty' in reply) sendBytes(res, reply.status, Buffer.alloc(0), null, reply.headers);
+    else sendJson(res, reply.status, reply.body, reply.headers);
   }
 
-  function authenticate(req: IncomingMessage, at: number) {
+  async function authenticate(req: IncomingMessage, at: number) {
     const token = bearerToken(req);
     if (!token) {
       throw new CloudHttpError('UNAUTHORIZED', 'Send an OAuth2 access token as "Authorization: Bearer <token>".', {
         'www-authenticate': BEARER_CHALLENGE,
       });
     }
-    const client = store.oauth.resolveAccessToken(token, at);
+    const client = await store.oauth.resolveAccessToken(token, at);
     if (!client) {
       throw new CloudHttpError('UNAUTHORIZED', 'The access token is invalid or has expired; get a new one from /oauth2/token.', {
         'www-authenticate': `${BEARER_CHALLENGE}, error="invalid_token"`,
@@ -156,7 +161,7 @@ export async function startCloudServer(options: CloudServerOptions = {}): Promis
       });
     });
   } catch (err) {
-    store.close();
+    await store.close().catch(() => undefined);
     throw err;
   }
   const address = server.address() as AddressInfo;
@@ -172,14 +177,10 @@ export async function startCloudServer(options: CloudServerOptions = {}): Promis
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => {
-          try {
-            store.close();
-          } catch (closeErr) {
-            reject(closeErr);
-            return;
-          }
-          if (err) reject(err);
-          else resolve();
+          store.close().then(
+            () => (err ? reject(err) : resolve()),
+            (closeErr: unknown) => reject(closeErr instanceof Error ? closeErr : new Error(String(closeErr))),
+          );
         });
         // Idle keep-alive sockets would hold close() open until keepAliveMs passes.
         server.closeAllConnections();
@@ -194,6 +195,25 @@ interface RequestMeta {
   route: Route | null;
   orgId: number | null;
   errorCode: string | null;
+}
+
+const COMMON_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+function sendBytes(res: ServerResponse, status: number, bytes: Buffer, contentType: string | null, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, {
+    ...(contentType ? { 'content-type': contentType } : {}),
+    'content-length': bytes.length,
+    ...COMMON_HEADERS,
+    ...headers,
+  });
+  res.end(bytes);
 }
 
 function sendJson(
@@ -211,8 +231,7 @@ function sendJson(
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
+    ...COMMON_HEADERS,
     // An unread oversize body would otherwise be parsed as the next request on this connection.
     ...(closeConnection ? { connection: 'close' } : {}),
     ...headers,

@@ -8,10 +8,12 @@ export const CLOUD_ERROR_STATUS = {
   INVALID_INPUT: 400,
   INVALID_JSON: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  INVALID_CSV: 422,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL: 500,
@@ -19,8 +21,15 @@ export const CLOUD_ERROR_STATUS = {
 
 export type CloudErrorCode = keyof typeof CLOUD_ERROR_STATUS;
 
+/** One problem in one row of an uploaded CSV (row 1 is the first data row after the header). */
+export interface CsvRowError {
+  row: number;
+  column?: string;
+  message: string;
+}
+
 export interface CloudErrorBody {
-  error: { code: CloudErrorCode; message: string };
+  error: { code: CloudErrorCode; message: string; rowErrors?: CsvRowError[] };
 }
 
 export class CloudHttpError extends Error {
@@ -30,6 +39,7 @@ export class CloudHttpError extends Error {
     readonly code: CloudErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly rowErrors?: CsvRowError[],
   ) {
     super(message);
     this.name = 'CloudHttpError';
@@ -37,7 +47,7 @@ export class CloudHttpError extends Error {
   }
 
   body(): CloudErrorBody {
-    return { error: { code: this.code, message: this.message } };
+    return { error: { code: this.code, message: this.message, ...(this.rowErrors ? { rowErrors: this.rowErrors } : {}) } };
   }
 }
 

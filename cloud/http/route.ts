@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { CloudStore } from '../store/cloud-store.js';
-import type { OAuthClientIdentity } from '../store/oauth-store.js';
+import type { ClientKind, OAuthClientIdentity } from '../store/oauth-store.js';
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 export interface RouteContext {
   req: IncomingMessage;
@@ -14,11 +14,12 @@ export interface RouteContext {
   client: OAuthClientIdentity | null;
 }
 
-export interface RouteReply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+export type RouteReply =
+  | { status: number; body: unknown; headers?: Record<string, string> }
+  /** Bytes with their own content type (the export zip). */
+  | { status: number; raw: Buffer; contentType: string; headers?: Record<string, string> }
+  /** Blynk answers some device calls with an empty 200. */
+  | { status: number; empty: true; headers?: Record<string, string> };
 
 export interface Route {
   method: HttpMethod;
@@ -26,8 +27,17 @@ export interface Route {
   path: string;
   /**
    * `bearer`: needs an unexpired OAuth2 access token, rate-limited per organisation.
-   * `public`: no bearer (the token endpoint checks Basic itself), rate-limited per remote address.
+   * `public`: no bearer (the token endpoint checks Basic itself, device calls carry the
+   * AuthToken), rate-limited per remote address.
    */
   auth: 'bearer' | 'public';
+  /** Client kinds a bearer route accepts; `['api']` when not given (station clients are narrow). */
+  clients?: readonly ClientKind[];
   handle(ctx: RouteContext): Promise<RouteReply>;
+}
+
+/** The caller of a bearer route (the server has authenticated it already). */
+export function callerOf(ctx: RouteContext): OAuthClientIdentity {
+  if (!ctx.client) throw new Error('bearer route reached without a client');
+  return ctx.client;
 }

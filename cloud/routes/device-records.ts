@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CloudHttpError } from '../http/http-error.js';
 import { readJsonBody } from '../http/request-body.js';
-import type { Route } from '../http/route.js';
+import { callerOf, type Route } from '../http/route.js';
 import { parseInput } from '../http/validate.js';
 import { CLOUD_LIMITS } from '../limits.js';
 import { idempotencyKeyField, qrTokenField, stationIdField } from './wire-fields.js';
@@ -51,10 +51,11 @@ export const pushDeviceRecordsRoute: Route = {
   method: 'POST',
   path: '/api/v1/station/device-records',
   auth: 'bearer',
+  clients: ['api', 'station'],
   async handle(ctx) {
-    const orgId = ctx.client!.orgId;
+    const orgId = callerOf(ctx).orgId;
     const input = parseInput(pushRequest, await readJsonBody(ctx.req, CLOUD_LIMITS.deviceRecordsBodyBytes), 'request body');
-    const outcome = ctx.store.deviceRecords.push(orgId, input.records, ctx.now);
+    const outcome = await ctx.store.deviceRecords.push(orgId, input.records, ctx.now);
     switch (outcome.kind) {
       case 'ok':
         return { status: 200, body: { accepted: outcome.accepted, duplicates: outcome.duplicates } };

@@ -42,11 +42,11 @@ export const oauthTokenRoute: Route = {
     }
     let issued;
     if (grantType === 'client_credentials') {
-      issued = ctx.store.oauth.issueTokens(client, ctx.now);
+      issued = await ctx.store.oauth.issueTokens(client, ctx.now);
     } else {
       const refreshToken = params.get('refresh_token');
       if (!refreshToken) throw new OAuthHttpError(400, 'invalid_request', 'The refresh_token parameter is missing.');
-      issued = ctx.store.oauth.refreshTokens(client, refreshToken, ctx.now);
+      issued = await ctx.store.oauth.refreshTokens(client, refreshToken, ctx.now);
       if (!issued) throw new OAuthHttpError(400, 'invalid_grant', 'The refresh token is unknown, used or expired.');
     }
     return {

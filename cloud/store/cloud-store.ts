@@ -2,6 +2,7 @@ import { newClientId, newClientSecret } from '../secrets.js';
 import { openCloudDb, type CloudDb } from './cloud-db.js';
 import { DeviceRecordStore } from './device-record-store.js';
 import { DeviceStore } from './device-store.js';
+import { LifecycleStore } from './lifecycle-store.js';
 import { OAuthStore, type TokenLifetimes } from './oauth-store.js';
 import { OrgStore, type MetadataField } from './org-store.js';
 import { StaticTokenStore } from './static-token-store.js';
@@ -31,12 +32,13 @@ export const DEFAULT_METADATA_FIELDS: readonly MetadataField[] = [
   { name: 'Manufacturing Batch', type: 'text' },
 ];
 
-/** The cloud's whole state behind one object; one SQLite database. */
+/** The cloud's whole state behind one object; one database (SQLite or PostgreSQL). */
 export class CloudStore {
   readonly orgs: OrgStore;
   readonly oauth: OAuthStore;
   readonly staticTokens: StaticTokenStore;
   readonly devices: DeviceStore;
+  readonly lifecycle: LifecycleStore;
   readonly deviceRecords: DeviceRecordStore;
 
   private constructor(
@@ -46,12 +48,14 @@ export class CloudStore {
     this.orgs = new OrgStore(db);
     this.oauth = new OAuthStore(db, lifetimes);
     this.staticTokens = new StaticTokenStore(db);
-    this.devices = new DeviceStore(db);
+    this.devices = new DeviceStore(db, this.orgs);
+    this.lifecycle = new LifecycleStore(db);
     this.deviceRecords = new DeviceRecordStore(db);
   }
 
-  static open(path: string, lifetimes: TokenLifetimes): CloudStore {
-    return new CloudStore(openCloudDb(path), lifetimes);
+  /** `location`: a SQLite file, `:memory:`, or a `postgres://` URL. */
+  static async open(location: string, lifetimes: TokenLifetimes): Promise<CloudStore> {
+    return new CloudStore(await openCloudDb(location), lifetimes);
   }
 
   /**
@@ -62,8 +66,8 @@ export class CloudStore {
   async seed(options: SeedOptions, now: number): Promise<SeedResult> {
     const orgId = options.orgId ?? 1;
     const templateId = options.templateId ?? 1;
-    this.orgs.ensureOrg({ id: orgId, name: options.orgName ?? 'Flashline Demo Manufacturer' }, now);
-    this.orgs.ensureTemplate(
+    await this.orgs.ensureOrg({ id: orgId, name: options.orgName ?? 'Flashline Demo Manufacturer' }, now);
+    await this.orgs.ensureTemplate(
       {
         id: templateId,
         orgId,
@@ -79,7 +83,7 @@ export class CloudStore {
     return { orgId, templateId, clientId, clientSecret };
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
   }
 }

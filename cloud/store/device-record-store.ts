@@ -57,61 +57,60 @@ function sameRecord(stored: StoredRecord, input: DeviceRecordInput): boolean {
 export class DeviceRecordStore {
   constructor(private readonly db: CloudDb) {}
 
-  push(orgId: number, records: readonly DeviceRecordInput[], now: number): RecordPushOutcome {
-    const byId = this.db.prepare('SELECT * FROM device_records WHERE org_id = ? AND record_id = ?');
-    const byToken = this.db.prepare('SELECT * FROM device_records WHERE org_id = ? AND static_token_id = ? LIMIT 1');
-    const token = this.db.prepare('SELECT id FROM static_tokens WHERE org_id = ? AND qr_token = ?');
-    const insert = this.db.prepare(
-      `INSERT INTO device_records (org_id, record_id, static_token_id, qr_token, mac, chip, station_id, result,
-         payload_sha256, firmware_version, label_sheet_id, label_position, completed_at, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const run = this.db.transaction((): RecordPushOutcome => {
-      let accepted = 0;
-      let duplicates = 0;
-      for (const [index, record] of records.entries()) {
-        const tokenRow = token.get(orgId, record.qrToken) as { id: number } | undefined;
-        if (!tokenRow) throw new RejectPush({ kind: 'unknown-token', index, recordId: record.recordId });
-        const sameId = byId.get(orgId, record.recordId) as StoredRecord | undefined;
-        if (sameId) {
-          if (!sameRecord(sameId, record)) {
-            throw new RejectPush({ kind: 'conflict', index, recordId: record.recordId, reason: 'record-changed' });
-          }
-          duplicates++;
-          continue;
-        }
-        // A token goes into exactly one board (it is burned on failure), so one record per token.
-        const sameToken = byToken.get(orgId, tokenRow.id) as StoredRecord | undefined;
-        if (sameToken) {
-          if (sameToken.mac !== record.mac) {
-            throw new RejectPush({ kind: 'conflict', index, recordId: record.recordId, reason: 'token-on-other-board' });
-          }
-          duplicates++;
-          continue;
-        }
-        insert.run(
-          orgId,
-          record.recordId,
-          tokenRow.id,
-          record.qrToken,
-          record.mac,
-          record.chip,
-          record.stationId,
-          record.result,
-          record.payloadSha256,
-          record.firmwareVersion,
-          record.labelRef?.sheetId ?? null,
-          record.labelRef?.position ?? null,
-          record.completedAt,
-          now,
-        );
-        accepted++;
-      }
-      return { kind: 'ok', accepted, duplicates };
-    });
-    // A rejected push stores nothing: throwing out of the transaction function rolls it back.
+  async push(orgId: number, records: readonly DeviceRecordInput[], now: number): Promise<RecordPushOutcome> {
+    // A rejected push stores nothing: throwing out of the transaction rolls it back.
     try {
-      return run();
+      return await this.db.transaction(async (tx): Promise<RecordPushOutcome> => {
+        let accepted = 0;
+        let duplicates = 0;
+        for (const [index, record] of records.entries()) {
+          const tokenRow = await tx.get<{ id: number }>('SELECT id FROM static_tokens WHERE org_id = ? AND qr_token = ?', [orgId, record.qrToken]);
+          if (!tokenRow) throw new RejectPush({ kind: 'unknown-token', index, recordId: record.recordId });
+          const sameId = await tx.get<StoredRecord>('SELECT * FROM device_records WHERE org_id = ? AND record_id = ?', [orgId, record.recordId]);
+          if (sameId) {
+            if (!sameRecord(sameId, record)) {
+              throw new RejectPush({ kind: 'conflict', index, recordId: record.recordId, reason: 'record-changed' });
+            }
+            duplicates++;
+            continue;
+          }
+          // A token goes into exactly one board (it is burned on failure), so one record per token.
+          const sameToken = await tx.get<StoredRecord>('SELECT * FROM device_records WHERE org_id = ? AND static_token_id = ? LIMIT 1', [
+            orgId,
+            tokenRow.id,
+          ]);
+          if (sameToken) {
+            if (sameToken.mac !== record.mac) {
+              throw new RejectPush({ kind: 'conflict', index, recordId: record.recordId, reason: 'token-on-other-board' });
+            }
+            duplicates++;
+            continue;
+          }
+          await tx.run(
+            `INSERT INTO device_records (org_id, record_id, static_token_id, qr_token, mac, chip, station_id, result,
+               payload_sha256, firmware_version, label_sheet_id, label_position, completed_at, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            [
+              orgId,
+              record.recordId,
+              tokenRow.id,
+              record.qrToken,
+              record.mac,
+              record.chip,
+              record.stationId,
+              record.result,
+              record.payloadSha256,
+              record.firmwareVersion,
+              record.labelRef?.sheetId ?? null,
+              record.labelRef?.position ?? null,
+              record.completedAt,
+              now,
+            ],
+          );
+          accepted++;
+        }
+        return { kind: 'ok', accepted, duplicates };
+      });
     } catch (err) {
       if (err instanceof RejectPush) return err.outcome;
       throw err;

@@ -1,5 +1,8 @@
 import { newAuthToken, newBatchId, newQrToken } from '../secrets.js';
 import type { CloudDb } from './cloud-db.js';
+import type { SqlExecutor } from './sql/sql-db.js';
+
+export type VoidReason = 'voided' | 'burned';
 
 export interface StaticTokenRow {
   id: number;
@@ -14,6 +17,10 @@ export interface StaticTokenRow {
   ownerId: number | null;
   deviceId: number | null;
   claimedOrgId: number | null;
+  /** JSON object of metadata values (from a CSV row), or null. */
+  metadata: string | null;
+  deletedAt: number | null;
+  voidReason: VoidReason | null;
 }
 
 export interface BatchRow {
@@ -24,28 +31,50 @@ export interface BatchRow {
   requestId: string;
   tokenCount: number;
   createdAt: number;
+  source: 'station' | 'console';
+  requestSha256: string | null;
 }
 
 export interface BatchRequest {
   orgId: number;
   templateId: number;
+  /** The station that asked; `console` for batches made through the organisation API. */
   stationId: string;
   requestId: string;
-  count: number;
+  source: 'station' | 'console';
+  /** One entry per token: that device's metadata values, or null (auto-create). */
+  metadata: readonly (Record<string, string> | null)[];
+  /** Digest of everything the request asked for; a reused requestId must match it. */
+  requestSha256: string;
 }
 
 export type GenerateOutcome =
   | { kind: 'created'; batch: BatchRow; tokens: StaticTokenRow[] }
   | { kind: 'replayed'; batch: BatchRow; tokens: StaticTokenRow[] }
-  /** The requestId was used before for a different template, station or count. */
+  /** The requestId was used before for a different request. */
   | { kind: 'conflict'; batch: BatchRow };
 
-const TOKEN_COLUMNS = `id, qr_token AS qrToken, device_token AS deviceToken, org_id AS orgId, template_id AS templateId,
-  batch_id AS batchId, created_at AS createdAt, status, owner_id AS ownerId, device_id AS deviceId,
-  claimed_org_id AS claimedOrgId`;
+export interface VoidInput {
+  qrToken: string;
+  reason: VoidReason;
+  stationId: string;
+  voidedAt: number;
+}
 
-const BATCH_COLUMNS = `id, org_id AS orgId, template_id AS templateId, station_id AS stationId, request_id AS requestId,
-  token_count AS tokenCount, created_at AS createdAt`;
+export type VoidPushOutcome =
+  | { kind: 'ok'; accepted: number; duplicates: number }
+  | { kind: 'unknown-token'; index: number }
+  /** The token was already reported with the other reason. */
+  | { kind: 'conflict'; index: number };
+
+export const TOKEN_COLUMNS = `id, qr_token AS "qrToken", device_token AS "deviceToken", org_id AS "orgId",
+  template_id AS "templateId", batch_id AS "batchId", created_at AS "createdAt", status, owner_id AS "ownerId",
+  device_id AS "deviceId", claimed_org_id AS "claimedOrgId", metadata, deleted_at AS "deletedAt",
+  void_reason AS "voidReason"`;
+
+const BATCH_COLUMNS = `id, org_id AS "orgId", template_id AS "templateId", station_id AS "stationId",
+  request_id AS "requestId", token_count AS "tokenCount", created_at AS "createdAt", source,
+  request_sha256 AS "requestSha256"`;
 
 /** Random-collision retries per token before generation gives up (192-bit tokens: never in practice). */
 const UNIQUE_RETRIES = 5;
@@ -55,20 +84,25 @@ export class StaticTokenStore {
 
   /**
    * Creates a batch of fresh static tokens, or returns the batch an earlier call with the same
-   * (orgId, requestId) created. better-sqlite3 runs the whole transaction synchronously, so two
-   * concurrent requests with one requestId are serialised and cannot both create a batch.
+   * (orgId, requestId) created. One transaction: on SQLite the store's lock serialises it, on
+   * PostgreSQL it runs SERIALIZABLE and a concurrent twin is retried, finds the batch and replays.
    */
-  generateBatch(request: BatchRequest, now: number): GenerateOutcome {
-    return this.db.transaction((): GenerateOutcome => {
-      const existing = this.db
-        .prepare(`SELECT ${BATCH_COLUMNS} FROM token_batches WHERE org_id = ? AND request_id = ?`)
-        .get(request.orgId, request.requestId) as BatchRow | undefined;
+  async generateBatch(request: BatchRequest, now: number): Promise<GenerateOutcome> {
+    return this.db.transaction(async (tx): Promise<GenerateOutcome> => {
+      const existing = await tx.get<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM token_batches WHERE org_id = ? AND request_id = ?`, [
+        request.orgId,
+        request.requestId,
+      ]);
       if (existing) {
         const same =
-          existing.templateId === request.templateId &&
-          existing.stationId === request.stationId &&
-          existing.tokenCount === request.count;
-        return same ? { kind: 'replayed', batch: existing, tokens: this.batchTokens(existing.id) } : { kind: 'conflict', batch: existing };
+          existing.requestSha256 !== null
+            ? existing.requestSha256 === request.requestSha256
+            : // Batches from schema version 1 kept no digest: compare what they did keep.
+              existing.templateId === request.templateId &&
+              existing.stationId === request.stationId &&
+              existing.tokenCount === request.metadata.length &&
+              request.metadata.every((m) => m === null);
+        return same ? { kind: 'replayed', batch: existing, tokens: await this.batchTokens(existing.id, tx) } : { kind: 'conflict', batch: existing };
       }
       const batch: BatchRow = {
         id: newBatchId(),
@@ -76,54 +110,100 @@ export class StaticTokenStore {
         templateId: request.templateId,
         stationId: request.stationId,
         requestId: request.requestId,
-        tokenCount: request.count,
+        tokenCount: request.metadata.length,
         createdAt: now,
+        source: request.source,
+        requestSha256: request.requestSha256,
       };
-      this.db
-        .prepare(
-          `INSERT INTO token_batches (id, org_id, template_id, station_id, request_id, token_count, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(batch.id, batch.orgId, batch.templateId, batch.stationId, batch.requestId, batch.tokenCount, batch.createdAt);
-      const insert = this.db.prepare(
-        `INSERT OR IGNORE INTO static_tokens (qr_token, device_token, org_id, template_id, batch_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+      await tx.run(
+        `INSERT INTO token_batches (id, org_id, template_id, station_id, request_id, token_count, created_at, source, request_sha256)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [batch.id, batch.orgId, batch.templateId, batch.stationId, batch.requestId, batch.tokenCount, now, batch.source, batch.requestSha256],
       );
-      for (let i = 0; i < request.count; i++) {
+      for (const metadata of request.metadata) {
         let inserted = false;
         for (let attempt = 0; attempt < UNIQUE_RETRIES && !inserted; attempt++) {
-          inserted = insert.run(newQrToken(), newAuthToken(), batch.orgId, batch.templateId, batch.id, now).changes === 1;
+          const res = await tx.run(
+            `INSERT INTO static_tokens (qr_token, device_token, org_id, template_id, batch_id, created_at, metadata)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+            [newQrToken(), newAuthToken(), batch.orgId, batch.templateId, batch.id, now, metadata ? JSON.stringify(metadata) : null],
+          );
+          inserted = res.changes === 1;
         }
         if (!inserted) throw new Error('could not draw a unique static token');
       }
-      return { kind: 'created', batch, tokens: this.batchTokens(batch.id) };
-    })();
+      return { kind: 'created', batch, tokens: await this.batchTokens(batch.id, tx) };
+    });
   }
 
-  batchTokens(batchId: string): StaticTokenRow[] {
-    return this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM static_tokens WHERE batch_id = ? ORDER BY id`).all(batchId) as StaticTokenRow[];
+  async batchTokens(batchId: string, tx: SqlExecutor = this.db): Promise<StaticTokenRow[]> {
+    return tx.all<StaticTokenRow>(`SELECT ${TOKEN_COLUMNS} FROM static_tokens WHERE batch_id = ? ORDER BY id`, [batchId]);
   }
 
-  /** One page of an organisation's static tokens, oldest first (page is 0-based, as on Blynk). */
-  listForOrg(orgId: number, page: number, size: number): { rows: StaticTokenRow[]; total: number } {
-    const rows = this.db
-      .prepare(`SELECT ${TOKEN_COLUMNS} FROM static_tokens WHERE org_id = ? ORDER BY id LIMIT ? OFFSET ?`)
-      .all(orgId, size, page * size) as StaticTokenRow[];
-    const { total } = this.db.prepare('SELECT COUNT(*) AS total FROM static_tokens WHERE org_id = ?').get(orgId) as { total: number };
-    return { rows, total };
+  async getBatch(batchId: string): Promise<BatchRow | null> {
+    return (await this.db.get<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM token_batches WHERE id = ?`, [batchId])) ?? null;
   }
 
-  findByQrToken(orgId: number, qrToken: string): StaticTokenRow | null {
-    const row = this.db
-      .prepare(`SELECT ${TOKEN_COLUMNS} FROM static_tokens WHERE org_id = ? AND qr_token = ?`)
-      .get(orgId, qrToken) as StaticTokenRow | undefined;
-    return row ?? null;
+  /** One page of an organisation's static tokens, oldest first (page is 0-based, as on Blynk). Deleted ones are gone. */
+  async listForOrg(orgId: number, page: number, size: number): Promise<{ rows: StaticTokenRow[]; total: number }> {
+    const rows = await this.db.all<StaticTokenRow>(
+      `SELECT ${TOKEN_COLUMNS} FROM static_tokens WHERE org_id = ? AND deleted_at IS NULL ORDER BY id LIMIT ? OFFSET ?`,
+      [orgId, size, page * size],
+    );
+    const count = await this.db.get<{ total: number }>('SELECT COUNT(*) AS total FROM static_tokens WHERE org_id = ? AND deleted_at IS NULL', [
+      orgId,
+    ]);
+    return { rows, total: count?.total ?? 0 };
   }
 
-  findByDeviceToken(deviceToken: string): StaticTokenRow | null {
-    const row = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM static_tokens WHERE device_token = ?`).get(deviceToken) as
-      | StaticTokenRow
-      | undefined;
-    return row ?? null;
+  async findByQrToken(qrToken: string, tx: SqlExecutor = this.db): Promise<StaticTokenRow | null> {
+    return (await tx.get<StaticTokenRow>(`SELECT ${TOKEN_COLUMNS} FROM static_tokens WHERE qr_token = ?`, [qrToken])) ?? null;
+  }
+
+  async findByDeviceToken(deviceToken: string, tx: SqlExecutor = this.db): Promise<StaticTokenRow | null> {
+    return (await tx.get<StaticTokenRow>(`SELECT ${TOKEN_COLUMNS} FROM static_tokens WHERE device_token = ?`, [deviceToken])) ?? null;
+  }
+
+  /**
+   * Tokens a station reports as voided (never to be used) or burned (in a board that failed). All
+   * or nothing, idempotent: the same report again is a duplicate; the other reason is a conflict.
+   * A retired token is never claimed and its AuthToken never connects.
+   */
+  async pushVoids(orgId: number, voids: readonly VoidInput[]): Promise<VoidPushOutcome> {
+    try {
+      return await this.db.transaction(async (tx): Promise<VoidPushOutcome> => {
+        let accepted = 0;
+        let duplicates = 0;
+        for (const [index, entry] of voids.entries()) {
+          const token = await tx.get<{ id: number; void_reason: VoidReason | null }>(
+            'SELECT id, void_reason FROM static_tokens WHERE org_id = ? AND qr_token = ?',
+            [orgId, entry.qrToken],
+          );
+          if (!token) throw new RejectVoids({ kind: 'unknown-token', index });
+          if (token.void_reason !== null) {
+            if (token.void_reason !== entry.reason) throw new RejectVoids({ kind: 'conflict', index });
+            duplicates++;
+            continue;
+          }
+          await tx.run('UPDATE static_tokens SET void_reason = ?, voided_at = ?, void_station_id = ? WHERE id = ?', [
+            entry.reason,
+            entry.voidedAt,
+            entry.stationId,
+            token.id,
+          ]);
+          accepted++;
+        }
+        return { kind: 'ok', accepted, duplicates };
+      });
+    } catch (err) {
+      if (err instanceof RejectVoids) return err.outcome;
+      throw err;
+    }
+  }
+}
+
+class RejectVoids extends Error {
+  constructor(readonly outcome: Exclude<VoidPushOutcome, { kind: 'ok' }>) {
+    super(outcome.kind);
   }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CLOUD_ERROR_STATUS } from '../../cloud/http/http-error.js';
 import { CLOUD_ROUTES } from '../../cloud/routes/index.js';
 
 interface OpenApi {
@@ -24,7 +25,14 @@ describe('cloud/openapi.json', () => {
       const op = spec.paths[route.path]?.[route.method.toLowerCase()];
       expect(op?.security).toEqual([{ bearerAuth: [] }]);
       expect(op?.responses).toHaveProperty('401');
+      // Station clients are refused (403) wherever they are not allowed; station routes say so too.
+      expect(op?.responses).toHaveProperty('403');
     }
+  });
+
+  it('lists every error code the server can answer', () => {
+    const schema = spec.components.schemas.Error as { properties: { error: { properties: { code: { enum: string[] } } } } };
+    expect(schema.properties.error.properties.code.enum.sort()).toEqual(Object.keys(CLOUD_ERROR_STATUS).sort());
   });
 
   it('has no dangling $ref', () => {

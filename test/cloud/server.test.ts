@@ -49,10 +49,12 @@ describe('cloud server', () => {
     token = await cloud.accessToken();
   });
   afterAll(async () => {
-    await cloud.close();
+    await cloud?.close();
   });
   const generateUrl = () => `${cloud.url}/api/v1/organization/static-tokens/generate`;
   const recordsUrl = () => `${cloud.url}/api/v1/station/device-records`;
+  /** An ordinary JSON endpoint (64 KiB limit); generate takes CSV uploads, up to 2 MiB. */
+  const claimUrl = () => `${cloud.url}/api/v1/organization/static-tokens/claim`;
 
   describe('bad input at the edge', () => {
     it('answers malformed JSON with 400 INVALID_JSON', async () => {
@@ -82,7 +84,7 @@ describe('cloud server', () => {
     });
 
     it('refuses oversize bodies with 413: declared, and chunked without a length', async () => {
-      const declared = await call<ErrorReply>(generateUrl(), {
+      const declared = await call<ErrorReply>(claimUrl(), {
         token,
         rawBody: `{"pad":"${'x'.repeat(100_000)}"}`,
         headers: { 'content-type': 'application/json' },
@@ -97,7 +99,10 @@ describe('cloud server', () => {
       });
       expect(records.status).toBe(413);
 
-      const chunked = await postChunked(generateUrl(), token, 40, 4096);
+      const chunked = await postChunked(claimUrl(), token, 40, 4096);
+      expect(chunked.status).toBe(413);
+      const bigCsv = await postChunked(generateUrl(), token, 600, 4096);
+      expect(bigCsv.status).toBe(413);
       expect(chunked.status).toBe(413);
       expect((JSON.parse(chunked.body) as ErrorReply).error.code).toBe('PAYLOAD_TOO_LARGE');
 
@@ -194,7 +199,7 @@ describe('cloud server', () => {
     const broken = await startTestCloud();
     try {
       const bearer = await broken.accessToken();
-      broken.server.store.db.close();
+      await broken.server.store.db.close();
       const res = await call<ErrorReply>(`${broken.url}/api/v1/organization/static-tokens`, { token: bearer });
       expect(res.status).toBe(500);
       expect(res.body).toEqual({ error: { code: 'INTERNAL', message: 'Internal error; try again later.' } });

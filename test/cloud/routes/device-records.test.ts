@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { call, generate, startTestCloud, type TestCloud } from '../cloud-test-kit.js';
+import { call, generate, startTestCloud, STORE_KINDS, type TestCloud } from '../cloud-test-kit.js';
 
 interface Reply {
   accepted?: number;
@@ -7,14 +7,14 @@ interface Reply {
   error?: { code: string; message: string };
 }
 
-describe('POST /api/v1/station/device-records', () => {
+describe.each(STORE_KINDS)('POST /api/v1/station/device-records (%s)', (store) => {
   let cloud: TestCloud;
   let token: string;
   let qr: string[];
   let batchId: string;
   let run = 0;
   beforeAll(async () => {
-    cloud = await startTestCloud();
+    cloud = await startTestCloud({ store });
     token = await cloud.accessToken();
   });
   // Each test works on its own fresh batch and its own record ids, so tests share one server.
@@ -25,7 +25,7 @@ describe('POST /api/v1/station/device-records', () => {
     qr = batch.body.tokens.map((t) => t.token);
   });
   afterAll(async () => {
-    await cloud.close();
+    await cloud?.close();
   });
 
   const passed = (i: number, patch: Record<string, unknown> = {}) => ({
@@ -44,35 +44,35 @@ describe('POST /api/v1/station/device-records', () => {
   const push = (records: unknown[]) =>
     call<Reply>(`${cloud.url}/api/v1/station/device-records`, { token, json: { records } });
   /** Records stored for this test's batch. */
-  const stored = () =>
-    (
-      cloud.server.store.db
-        .prepare('SELECT COUNT(*) AS n FROM device_records r JOIN static_tokens s ON s.id = r.static_token_id WHERE s.batch_id = ?')
-        .get(batchId) as { n: number }
-    ).n;
+  const stored = async () =>
+    (await cloud.server.store.db.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM device_records r JOIN static_tokens s ON s.id = r.static_token_id WHERE s.batch_id = ?',
+      [batchId],
+    ))!.n;
   const storedRows = () =>
-    cloud.server.store.db
-      .prepare('SELECT r.* FROM device_records r JOIN static_tokens s ON s.id = r.static_token_id WHERE s.batch_id = ? ORDER BY record_id')
-      .all(batchId);
+    cloud.server.store.db.all(
+      'SELECT r.* FROM device_records r JOIN static_tokens s ON s.id = r.static_token_id WHERE s.batch_id = ? ORDER BY record_id',
+      [batchId],
+    );
 
   it('stores new records and counts a resend as duplicates without changing anything', async () => {
     const records = [passed(0), passed(1)];
     expect((await push(records)).body).toEqual({ accepted: 2, duplicates: 0 });
-    const before = storedRows();
+    const before = await storedRows();
     expect(before).toHaveLength(2);
     cloud.clock.advance(5_000);
     expect((await push(records)).body).toEqual({ accepted: 0, duplicates: 2 });
-    expect(storedRows()).toEqual(before);
+    expect(await storedRows()).toEqual(before);
     // A partly new push: only the new record is stored.
     expect((await push([passed(1), passed(2)])).body).toEqual({ accepted: 1, duplicates: 1 });
-    expect(stored()).toBe(3);
+    expect(await stored()).toBe(3);
   });
 
   it('treats the same token on the same board under a new recordId as a duplicate', async () => {
     await push([passed(0)]);
     const res = await push([passed(0, { recordId: `rec-retry-${run}`, mac: '24:6F:28:00:00:00' })]);
     expect(res.body).toEqual({ accepted: 0, duplicates: 1 });
-    expect(stored()).toBe(1);
+    expect(await stored()).toBe(1);
   });
 
   it('accepts a failed record with unknown board facts', async () => {
@@ -86,14 +86,14 @@ describe('POST /api/v1/station/device-records', () => {
     expect(res.status).toBe(409);
     expect(res.body.error?.code).toBe('CONFLICT');
     expect(res.body.error?.message).toContain(`rec-run${run}-0`);
-    expect(stored()).toBe(1);
+    expect(await stored()).toBe(1);
   });
 
   it('refuses a token recorded on another board with 409', async () => {
     await push([passed(0)]);
     const res = await push([passed(0, { recordId: `rec-other-${run}`, mac: '24:6f:28:99:99:99' })]);
     expect(res.status).toBe(409);
-    expect(stored()).toBe(1);
+    expect(await stored()).toBe(1);
   });
 
   it('refuses a QR token the organisation does not own with 404, storing nothing', async () => {
@@ -101,7 +101,7 @@ describe('POST /api/v1/station/device-records', () => {
     expect(res.status).toBe(404);
     expect(res.body.error?.code).toBe('NOT_FOUND');
     expect(res.body.error?.message).not.toContain('ZZZZ');
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
   });
 
   it.each([
@@ -115,7 +115,7 @@ describe('POST /api/v1/station/device-records', () => {
     const res = await push([passed(0, patch)]);
     expect(res.status).toBe(400);
     expect(res.body.error?.code).toBe('INVALID_INPUT');
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
   });
 
   it('refuses an empty push and one over 1000 records', async () => {

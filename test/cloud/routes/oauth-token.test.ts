@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startTestCloud, type TestCloud } from '../cloud-test-kit.js';
+import { call, startTestCloud, STORE_KINDS, type TestCloud } from '../cloud-test-kit.js';
 
 interface TokenReply {
   access_token: string;
@@ -8,13 +8,13 @@ interface TokenReply {
   refresh_token: string;
 }
 
-describe('POST /oauth2/token', () => {
+describe.each(STORE_KINDS)('POST /oauth2/token (%s)', (store) => {
   let cloud: TestCloud;
   beforeAll(async () => {
-    cloud = await startTestCloud();
+    cloud = await startTestCloud({ store });
   });
   afterAll(async () => {
-    await cloud.close();
+    await cloud?.close();
   });
 
   const tokenUrl = (query: string) => `${cloud.url}/oauth2/token?${query}`;
@@ -114,14 +114,14 @@ describe('POST /oauth2/token', () => {
       headers: { authorization: cloud.basicAuth() },
     });
     const db = cloud.server.store.db;
-    const client = db.prepare('SELECT secret_hash FROM oauth_clients WHERE client_id = ?').get(cloud.server.seed.clientId) as {
-      secret_hash: string;
-    };
+    const client = (await db.get<{ secret_hash: string }>('SELECT secret_hash FROM oauth_clients WHERE client_id = ?', [
+      cloud.server.seed.clientId,
+    ]))!;
     expect(client.secret_hash).toMatch(/^scrypt\$16384\$8\$1\$/);
     expect(client.secret_hash).not.toContain(cloud.server.seed.clientSecret);
     const dump = JSON.stringify([
-      db.prepare('SELECT * FROM oauth_access_tokens').all(),
-      db.prepare('SELECT * FROM oauth_refresh_tokens').all(),
+      await db.all('SELECT * FROM oauth_access_tokens'),
+      await db.all('SELECT * FROM oauth_refresh_tokens'),
     ]);
     expect(dump).toMatch(/[0-9a-f]{64}/);
     expect(dump).not.toContain(res.body.access_token);

@@ -1,29 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toStaticTokenView, type StaticTokenView } from '../../../cloud/routes/static-tokens.js';
-import { call, generate, startTestCloud, type TestCloud } from '../cloud-test-kit.js';
+import { call, generate, startTestCloud, STORE_KINDS, type TestCloud } from '../cloud-test-kit.js';
 
 const AUTH_TOKEN = /^[-_a-zA-Z0-9]{32}$/;
 const QR_TOKEN = /^sqr_[a-zA-Z0-9]{32}$/;
 
-describe('static tokens', () => {
+describe.each(STORE_KINDS)('static tokens (%s)', (store) => {
   let cloud: TestCloud;
   let token: string;
   const listUrl = (query = '') => `${cloud.url}/api/v1/organization/static-tokens${query}`;
   const useCloud = () => {
     beforeAll(async () => {
-      cloud = await startTestCloud();
+      cloud = await startTestCloud({ store });
       token = await cloud.accessToken();
     });
     afterAll(async () => {
-      await cloud.close();
+      await cloud?.close();
     });
   };
-  const tokensOfRequest = (requestId: string) =>
-    (
-      cloud.server.store.db
-        .prepare('SELECT COUNT(*) AS n FROM static_tokens s JOIN token_batches b ON b.id = s.batch_id WHERE b.request_id = ?')
-        .get(requestId) as { n: number }
-    ).n;
+  const tokensOfRequest = async (requestId: string) =>
+    (await cloud.server.store.db.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM static_tokens s JOIN token_batches b ON b.id = s.batch_id WHERE b.request_id = ?',
+      [requestId],
+    ))!.n;
 
   describe('POST /api/v1/organization/static-tokens/generate', () => {
     useCloud();
@@ -65,10 +64,17 @@ describe('static tokens', () => {
       expect(first.status).toBe(201);
       expect(again.status).toBe(200);
       expect(again.body).toEqual(first.body);
-      expect(tokensOfRequest('req-idem-0001')).toBe(7);
-      expect(cloud.server.store.db.prepare('SELECT COUNT(*) AS n FROM token_batches WHERE request_id = ?').get('req-idem-0001')).toEqual({
+      expect(await tokensOfRequest('req-idem-0001')).toBe(7);
+      expect(await cloud.server.store.db.get('SELECT COUNT(*) AS n FROM token_batches WHERE request_id = ?', ['req-idem-0001'])).toEqual({
         n: 1,
       });
+    });
+
+    it('answers concurrent requests with one requestId with one batch', async () => {
+      const replies = await Promise.all(Array.from({ length: 6 }, () => generate(cloud, token, { count: 5, requestId: 'req-race-0001' })));
+      expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+      for (const reply of replies) expect(reply.body).toEqual(replies[0]!.body);
+      expect(await tokensOfRequest('req-race-0001')).toBe(5);
     });
 
     it('refuses a reused requestId with different parameters (409) without making tokens', async () => {
@@ -76,7 +82,7 @@ describe('static tokens', () => {
       const other = await generate(cloud, token, { count: 4, requestId: 'req-conflict-1' });
       expect(other.status).toBe(409);
       expect((other.body as unknown as { error: { code: string } }).error.code).toBe('CONFLICT');
-      expect(tokensOfRequest('req-conflict-1')).toBe(3);
+      expect(await tokensOfRequest('req-conflict-1')).toBe(3);
     });
 
     it.each([
@@ -148,9 +154,9 @@ describe('static tokens', () => {
     });
 
     it('does not list another organisation’s tokens (404) and never shows them to its client', async () => {
-      const { store } = cloud.server;
-      store.orgs.ensureOrg({ id: 2, name: 'Customer Org' }, cloud.clock.ms);
-      await store.oauth.upsertClient({ clientId: 'org2-client', orgId: 2, secret: 'org2-secret-value' }, cloud.clock.ms);
+      const state = cloud.server.store;
+      const other = await state.orgs.createOrg({ name: 'Unrelated Org', parentId: null }, cloud.clock.ms);
+      await state.oauth.upsertClient({ clientId: 'org2-client', orgId: other.id, secret: 'org2-secret-value' }, cloud.clock.ms);
       const tokenRes = await fetch(`${cloud.url}/oauth2/token?grant_type=client_credentials`, {
         method: 'POST',
         headers: { authorization: cloud.basicAuth('org2-client', 'org2-secret-value') },
@@ -180,9 +186,12 @@ describe('static tokens', () => {
       ownerId: 44,
       deviceId: 9,
       claimedOrgId: 2,
+      metadata: null,
+      deletedAt: null,
+      voidReason: null,
     };
-    expect(toStaticTokenView(row, 1).deviceToken).toBe(row.deviceToken);
-    const foreign = toStaticTokenView(row, 2);
+    expect(toStaticTokenView(row, true).deviceToken).toBe(row.deviceToken);
+    const foreign = toStaticTokenView(row, false);
     expect(foreign).not.toHaveProperty('deviceToken');
     expect(JSON.stringify(foreign)).not.toContain(row.deviceToken);
     expect(foreign).toEqual({

@@ -63,7 +63,7 @@ describe('FlashlineCloudClient against the real cloud service', () => {
     cloud = await startTestCloud();
   });
   afterAll(async () => {
-    await cloud.close();
+    await cloud?.close();
   });
 
   const client = (log: string[] = [], overrides: Partial<ConstructorParameters<typeof FlashlineCloudClient>[0]> = {}) =>
@@ -91,7 +91,7 @@ describe('FlashlineCloudClient against the real cloud service', () => {
     }
     const again = await c.pullBatch({ count: 10, templateId: 1, requestId: 'client-req-0001' });
     expect(again).toEqual(batch);
-    const stored = cloud.server.store.db.prepare('SELECT station_id FROM token_batches WHERE id = ?').get(batch.batchId);
+    const stored = await cloud.server.store.db.get('SELECT station_id FROM token_batches WHERE id = ?', [batch.batchId]);
     expect(stored).toEqual({ station_id: 'station-7' });
     expect(log).toEqual([
       'POST /oauth2/token?client_credentials',
@@ -193,9 +193,9 @@ describe('FlashlineCloudClient against the real cloud service', () => {
 
   it('sends the stationId given per call, else the client default, and refuses to guess one', async () => {
     const batch = await client().pullBatch({ count: 1, templateId: 1, requestId: 'client-req-sid-1', stationId: 'line-3' });
-    const stationOf = (id: string) =>
-      (cloud.server.store.db.prepare('SELECT station_id FROM token_batches WHERE id = ?').get(id) as { station_id: string }).station_id;
-    expect(stationOf(batch.batchId)).toBe('line-3');
+    const stationOf = async (id: string) =>
+      (await cloud.server.store.db.get<{ station_id: string }>('SELECT station_id FROM token_batches WHERE id = ?', [id]))!.station_id;
+    expect(await stationOf(batch.batchId)).toBe('line-3');
     const log: string[] = [];
     const err = await caught(
       client(log, { stationId: undefined }).pullBatch({ count: 1, templateId: 1, requestId: 'client-req-sid-2' }),
