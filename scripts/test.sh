@@ -8,6 +8,14 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-debian-packages.sh || exit 1
 bash scripts/setup.sh || exit 1
 
+# The cloud's tests run against SQLite and PostgreSQL: start a throwaway cluster unless one is given.
+started_pg=0
+if [ -z "${FLASHLINE_TEST_PG_URL:-}" ]; then
+  FLASHLINE_TEST_PG_URL=$(bash scripts/ensure-postgres.sh) || { echo "PostgreSQL could not be started (Debian package: postgresql)"; exit 1; }
+  export FLASHLINE_TEST_PG_URL
+  started_pg=1
+fi
+
 results=$(mktemp -d)
 status=0
 step() {
@@ -23,4 +31,5 @@ step e2e env PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" npx playwrig
 
 node scripts/summarize-tests.mjs "$results" || status=1
 rm -rf "$results"
+[ "$started_pg" = 1 ] && bash scripts/ensure-postgres.sh --stop
 exit $status
