@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { stationError } from '../../common/errors.js';
+import { readPythonCsv } from './python-csv.js';
 import {
   isNvsEncoding,
   isNvsIntegerEncoding,
@@ -39,95 +40,16 @@ function invalid(message: string, line?: number): never {
   throw stationError('INVALID_INPUT', message, true, line === undefined ? undefined : { line });
 }
 
-/** Python csv.reader (excel dialect, strict=False) over lines that each still end with '\n'. */
+/**
+ * Python csv.reader (excel dialect, strict=False) over the lines that survived the comment filter,
+ * each still ending with '\n': the same reader mfg_gen.py's files go through, with each record's
+ * line mapped back to the original text.
+ */
 function parseCsvRows(lines: ReadonlyArray<{ text: string; line: number }>): CsvRow[] {
-  type State = 'startRecord' | 'startField' | 'inField' | 'inQuoted' | 'quoteInQuoted' | 'eatNewline';
-  const rows: CsvRow[] = [];
-  let state: State = 'startRecord';
-  let fields: string[] = [];
-  let field = '';
-  let rowLine = 0;
-
-  const saveField = (): void => {
-    fields.push(field);
-    field = '';
-  };
-
-  for (const { text, line } of lines) {
-    if (state === 'startRecord') rowLine = line;
-    // Each character, then an end-of-line marker (null), as CPython's reader feeds its state machine.
-    const chars: Array<string | null> = [...text, null];
-    for (const c of chars) {
-      switch (state) {
-        case 'startRecord':
-          if (c === null) break;
-          if (c === '\n') {
-            state = 'eatNewline';
-            break;
-          }
-          state = 'startField';
-        // falls through: the character starts the first field
-        case 'startField':
-          if (c === null || c === '\n') {
-            saveField();
-            state = c === null ? 'startRecord' : 'eatNewline';
-          } else if (c === '"') {
-            state = 'inQuoted';
-          } else if (c === ',') {
-            saveField();
-          } else {
-            field += c;
-            state = 'inField';
-          }
-          break;
-        case 'inField':
-          if (c === null || c === '\n') {
-            saveField();
-            state = c === null ? 'startRecord' : 'eatNewline';
-          } else if (c === ',') {
-            saveField();
-            state = 'startField';
-          } else {
-            field += c;
-          }
-          break;
-        case 'inQuoted':
-          if (c === '"') state = 'quoteInQuoted';
-          else if (c !== null) field += c;
-          break;
-        case 'quoteInQuoted':
-          if (c === '"') {
-            field += '"';
-            state = 'inQuoted';
-          } else if (c === ',') {
-            saveField();
-            state = 'startField';
-          } else if (c === null || c === '\n') {
-            saveField();
-            state = c === null ? 'startRecord' : 'eatNewline';
-          } else {
-            // Not strict: text after a closing quote joins the field.
-            field += c;
-            state = 'inField';
-          }
-          break;
-        case 'eatNewline':
-          if (c === null) state = 'startRecord';
-          else if (c !== '\n') invalid('NVS CSV has a line break inside an unquoted field.', line);
-          break;
-      }
-    }
-    if (state === 'startRecord') {
-      rows.push({ line: rowLine, fields });
-      fields = [];
-    }
-  }
-  // End of input inside a quoted field: not strict, so the partial field and row are kept.
-  if (state !== 'startRecord') {
-    if (field.length > 0 || state === 'inQuoted') saveField();
-    rows.push({ line: rowLine, fields });
-  }
-  return rows;
+  return readPythonCsv(lines.map((l) => l.text).join(''), 'NVS CSV').map((record) => ({
+    line: lines[record.line - 1]?.line ?? record.line,
+    fields: record.fields,
+  }));
 }
 
 function normaliseEncoding(raw: string, key: string, line: number): NvsEncoding {
