@@ -2,7 +2,7 @@ import type { BoardInfo } from '../../common/board.js';
 import { stationError } from '../../common/errors.js';
 import { SerialportAdapter } from '../serial/serialport-adapter.js';
 import type { WebSerialPortLike } from '../serial/web-serial-port.js';
-import type { AttachedBoard, BoardWatcher, BoardWatcherEvents } from '../usb/board-watcher.js';
+import { BoardWatcherBase, type AttachedBoard } from '../usb/board-watcher.js';
 import { createInProcessPort } from './in-process-port.js';
 import { hostBoardOnPty, type PtyHost } from './pty-host.js';
 import { VirtualBoard, type VirtualBoardOptions } from './virtual-board.js';
@@ -22,9 +22,6 @@ export interface VirtualRackOptions {
   log?: (line: string) => void;
 }
 
-/** What a CP2102 bridge reports over USB, as on most ESP32 dev boards. */
-const CP2102 = { usbVendorId: 0x10c4, usbProductId: 0xea60 };
-
 interface Seat {
   board: VirtualBoard;
   pty: PtyHost | null;
@@ -35,22 +32,13 @@ interface Seat {
  * The simulator of the board watcher: a fixture of virtual boards, one per slot, that the station
  * sees exactly as it sees USB boards (attach/detach events, a port to open).
  */
-export class VirtualRack implements BoardWatcher {
+export class VirtualRack extends BoardWatcherBase {
   private readonly seats = new Map<string, Seat>();
-  private readonly attachListeners = new Set<BoardWatcherEvents['attach']>();
-  private readonly detachListeners = new Set<BoardWatcherEvents['detach']>();
 
-  constructor(private readonly options: VirtualRackOptions) {}
-
-  on<E extends keyof BoardWatcherEvents>(event: E, listener: BoardWatcherEvents[E]): void {
-    if (event === 'attach') this.attachListeners.add(listener as BoardWatcherEvents['attach']);
-    else this.detachListeners.add(listener as BoardWatcherEvents['detach']);
+  constructor(private readonly options: VirtualRackOptions) {
+    super();
   }
 
-  off<E extends keyof BoardWatcherEvents>(event: E, listener: BoardWatcherEvents[E]): void {
-    if (event === 'attach') this.attachListeners.delete(listener as BoardWatcherEvents['attach']);
-    else this.detachListeners.delete(listener as BoardWatcherEvents['detach']);
-  }
 
   attached(): AttachedBoard[] {
     return [...this.seats.values()].map((s) => s.attached);
@@ -67,6 +55,8 @@ export class VirtualRack implements BoardWatcher {
     let pty: PtyHost | null = null;
     let port: string;
     let openPort: () => WebSerialPortLike;
+    // What the board's USB side reports: its bridge (a CP2102 by default) or USB-Serial/JTAG (303a:1001).
+    const usb = { usbVendorId: board.usbIds.vendorId, usbProductId: board.usbIds.productId };
     if (this.options.transport === 'pty') {
       const host = await hostBoardOnPty(board);
       pty = host;
@@ -74,18 +64,25 @@ export class VirtualRack implements BoardWatcher {
       openPort = () =>
         new SerialportAdapter({
           path: host.path,
-          ...CP2102,
+          ...usb,
           signalSink: ({ dtr, rts, brk }) => host.setLines({ dtr, rts, brk }),
         });
     } else {
       port = `sim:${slotId}`;
-      openPort = () => createInProcessPort(board, { vendorId: CP2102.usbVendorId, productId: CP2102.usbProductId }) as unknown as WebSerialPortLike;
+      openPort = () => createInProcessPort(board) as unknown as WebSerialPortLike;
     }
-    const info: BoardInfo = { port, transport: 'virtual', ...CP2102 };
+    const info: BoardInfo = { port, transport: 'virtual', ...usb };
     const attached: AttachedBoard = { info, location: slotId, openPort };
     this.seats.set(slotId, { board, pty, attached });
     this.options.log?.(`virtual board plugged into ${slotId} on ${port}`);
-    for (const listener of this.attachListeners) listener(attached);
+    this.emitAttach(attached);
+    // A USB-Serial/JTAG board with `reenumerateOnReset` comes back after a reset: announce it again
+    // at the same location, as the USB watcher does (no detach: the gap is shorter than its grace).
+    board.on('usb-attach', () => {
+      if (this.seats.get(slotId)?.board !== board) return;
+      this.options.log?.(`virtual board in ${slotId} re-enumerated`);
+      this.emitAttach(attached);
+    });
     return { port };
   }
 
@@ -94,7 +91,7 @@ export class VirtualRack implements BoardWatcher {
     if (!seat) return;
     this.seats.delete(slotId);
     seat.board.unplug();
-    for (const listener of this.detachListeners) listener(slotId);
+    this.emitDetach(slotId);
     await seat.pty?.close();
     seat.board.dispose();
   }

@@ -24,3 +24,29 @@ export interface BoardWatcher {
   /** Boards present right now. */
   attached(): AttachedBoard[];
 }
+
+/** The listener bookkeeping every watcher shares (USB, simulator). */
+export abstract class BoardWatcherBase implements BoardWatcher {
+  private readonly attachListeners = new Set<BoardWatcherEvents['attach']>();
+  private readonly detachListeners = new Set<BoardWatcherEvents['detach']>();
+
+  abstract attached(): AttachedBoard[];
+
+  on<E extends keyof BoardWatcherEvents>(event: E, listener: BoardWatcherEvents[E]): void {
+    if (event === 'attach') this.attachListeners.add(listener as BoardWatcherEvents['attach']);
+    else this.detachListeners.add(listener as BoardWatcherEvents['detach']);
+  }
+
+  off<E extends keyof BoardWatcherEvents>(event: E, listener: BoardWatcherEvents[E]): void {
+    if (event === 'attach') this.attachListeners.delete(listener as BoardWatcherEvents['attach']);
+    else this.detachListeners.delete(listener as BoardWatcherEvents['detach']);
+  }
+
+  protected emitAttach(board: AttachedBoard): void {
+    for (const listener of this.attachListeners) listener(board);
+  }
+
+  protected emitDetach(location: string): void {
+    for (const listener of this.detachListeners) listener(location);
+  }
+}

@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import type { BoardInfo } from '../../common/board.js';
 import { SerialportAdapter } from '../serial/serialport-adapter.js';
 import type { BoardTable, BoardTableEntry } from './board-table.js';
-import type { AttachedBoard, BoardWatcher, BoardWatcherEvents } from './board-watcher.js';
+import { BoardWatcherBase, type AttachedBoard } from './board-watcher.js';
 
 /** What serialport's `SerialPort.list()` reports (the fields we use). */
 export interface ListedPort {
@@ -69,16 +69,16 @@ interface Known {
  * ports whose VID:PID is in the board table count. Each board is keyed by its physical port path
  * (its fixture position), so the station maps it to the same slot every time.
  */
-export class UsbWatcher implements BoardWatcher {
+export class UsbWatcher extends BoardWatcherBase {
   private readonly known = new Map<string, Known>();
-  private readonly attachListeners = new Set<BoardWatcherEvents['attach']>();
-  private readonly detachListeners = new Set<BoardWatcherEvents['detach']>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private poller: ReturnType<typeof setInterval> | null = null;
   private scanning: Promise<void> = Promise.resolve();
   private readonly onHotplug = (): void => this.scheduleRescans();
 
-  constructor(private readonly deps: UsbWatcherDeps) {}
+  constructor(private readonly deps: UsbWatcherDeps) {
+    super();
+  }
 
   async start(): Promise<void> {
     if (this.deps.hotplug) {
@@ -98,15 +98,6 @@ export class UsbWatcher implements BoardWatcher {
     for (const k of this.known.values()) if (k.goneTimer) clearTimeout(k.goneTimer);
   }
 
-  on<E extends keyof BoardWatcherEvents>(event: E, listener: BoardWatcherEvents[E]): void {
-    if (event === 'attach') this.attachListeners.add(listener as BoardWatcherEvents['attach']);
-    else this.detachListeners.add(listener as BoardWatcherEvents['detach']);
-  }
-
-  off<E extends keyof BoardWatcherEvents>(event: E, listener: BoardWatcherEvents[E]): void {
-    if (event === 'attach') this.attachListeners.delete(listener as BoardWatcherEvents['attach']);
-    else this.detachListeners.delete(listener as BoardWatcherEvents['detach']);
-  }
 
   attached(): AttachedBoard[] {
     return [...this.known.values()].filter((k) => !k.goneTimer).map((k) => k.board);
@@ -144,7 +135,7 @@ export class UsbWatcher implements BoardWatcher {
       }
       const board = this.boardFor(location, port, entry);
       this.known.set(location, { board, entry, goneTimer: null });
-      for (const listener of this.attachListeners) listener(board);
+      this.emitAttach(board);
     }
     for (const [location, known] of this.known) {
       if (present.has(location) || known.goneTimer) continue;
@@ -158,7 +149,7 @@ export class UsbWatcher implements BoardWatcher {
 
   private forget(location: string): void {
     this.known.delete(location);
-    for (const listener of this.detachListeners) listener(location);
+    this.emitDetach(location);
   }
 
   private boardFor(location: string, port: ListedPort, entry: BoardTableEntry): AttachedBoard {
