@@ -1,12 +1,12 @@
 import { useEffect, useRef } from 'react';
 import type { SlotView } from '../../common/slot-state.js';
+import { cueFor, type Cue } from './sound-cues.js';
 
 /**
  * Sounds a line worker hears without looking: a rising two-tone chirp when a board passes (its
  * label waits or it is done), a low double buzz when a slot fails or a wrong label is scanned.
  * Synthesised with WebAudio (no files to ship); muted with the toggle, remembered per browser.
  */
-export type Cue = 'pass' | 'fail';
 
 const MUTE_KEY = 'flashline.muted';
 
@@ -55,17 +55,6 @@ export function play(cue: Cue): void {
   } catch {
     // no audio device: the screen still says it
   }
-}
-
-/** Which cue a slot's change deserves, if any. */
-export function cueFor(before: SlotView['state'] | undefined, after: SlotView['state']): Cue | null {
-  if (!before || before.kind === after.kind) {
-    if (before?.kind === 'awaiting-scan' && after.kind === 'awaiting-scan' && after.mismatch && after.mismatch !== before.mismatch) return 'fail';
-    return null;
-  }
-  if (after.kind === 'failed') return 'fail';
-  if (after.kind === 'awaiting-scan' || (after.kind === 'done' && before.kind === 'labelling')) return 'pass';
-  return null;
 }
 
 export function useSlotSounds(slots: readonly SlotView[] | undefined, muted: boolean, player: (cue: Cue) => void = play): void {

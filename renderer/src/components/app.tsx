@@ -57,7 +57,7 @@ export function App({ client }: { client: StationClient }): ReactElement {
   const offline = connection !== 'connected';
   return (
     <div className="app" data-connection={connection}>
-      <StationHeader station={snapshot?.station ?? null} stock={snapshot?.stock ?? null} connection={connection} />
+      <StationHeader station={snapshot?.station ?? null} stock={snapshot?.stock ?? null} connection={connection} sync={snapshot?.sync ?? null} />
       {lastError ? (
         <div className="alert" role="alert" data-testid="command-error" data-code={lastError.code}>
           <span className="alert-text">{lastError.message}</span>
@@ -126,7 +126,7 @@ export function App({ client }: { client: StationClient }): ReactElement {
         </>
       ) : null}
       {screen === 'qa' ? <QaScreen client={client} /> : null}
-      {screen === 'supervisor' ? <SupervisorScreen client={client} /> : null}
+      {screen === 'supervisor' ? <SupervisorScreen client={client} sync={snapshot?.sync ?? null} stock={snapshot?.stock ?? null} /> : null}
       <footer className="keys-help" aria-hidden="true">
         Keys 1–{Math.max(1, snapshot?.slots.length ?? 8)} pick a slot · Enter runs its main action · Tab moves between buttons
       </footer>

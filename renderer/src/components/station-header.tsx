@@ -1,5 +1,6 @@
 import type { ReactElement } from 'react';
-import type { StationInfo, StockView } from '../../../common/api.js';
+import type { StationInfo, StockView, SyncStatus } from '../../../common/api.js';
+import { SyncSummary } from './sync-summary.js';
 import type { ConnectionState } from '../station-client.js';
 import { StateIcon } from './state-icon.js';
 
@@ -48,9 +49,11 @@ export interface StationHeaderProps {
   station: StationInfo | null;
   stock: StockView | null;
   connection: ConnectionState;
+  /** Outbox and last sync ("12 records waiting, last sync 3 min ago"); absent without a sync engine. */
+  sync?: SyncStatus | null;
 }
 
-export function StationHeader({ station, stock, connection }: StationHeaderProps): ReactElement {
+export function StationHeader({ station, stock, connection, sync = null }: StationHeaderProps): ReactElement {
   return (
     <header className="station-header">
       <div className="identity">
@@ -95,6 +98,7 @@ export function StationHeader({ station, stock, connection }: StationHeaderProps
           <Counter label="Failed this shift" value={stock.shift.failed} testId="shift-failed" alarm={stock.shift.failed > 0} />
         </section>
       ) : null}
+      {sync ? <SyncSummary sync={sync} /> : null}
       <ConnectionBadge state={connection} />
     </header>
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SlotState } from '../../common/slot-state.js';
-import { cueFor } from '../../renderer/src/sounds.js';
+import { cueFor } from '../../renderer/src/sound-cues.js';
 
 const board = { port: '/dev/ttyUSB0', transport: 'usb' as const };
 const token = { id: 1, qrToken: 'sqr_abcdefghijklmnopqrstuvwxyz012345' };
