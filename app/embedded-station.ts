@@ -13,7 +13,12 @@ import { TokenQueue } from '../core/queue/token-queue.js';
 import { CupsPrinter } from '../core/printing/cups-printer.js';
 import { FolderPrinter } from '../core/printing/folder-printer.js';
 import { SpooledPrinter } from '../core/printing/spooled-printer.js';
-import { ensureStock } from '../core/station/ensure-stock.js';
+import { stationKeyBeside } from '../core/secrets/station-key.js';
+import { SupervisorAuth } from '../core/supervisor/supervisor-auth.js';
+import { SyncEngine } from '../core/sync/sync-engine.js';
+import { TokenPuller } from '../core/sync/token-puller.js';
+import { QaService } from '../core/qa/qa-service.js';
+import { TestRunStore } from '../core/qa/test-run-store.js';
 import { LabelQueue } from '../core/station/label-queue.js';
 import { StationEngine } from '../core/station/station-engine.js';
 import { flashBoard } from '../native/flash/esptool-flasher.js';
@@ -46,6 +51,12 @@ export interface EmbeddedStationOptions {
   printer?: string;
   /** Tokens to pull when the queue runs low. */
   batchSize?: number;
+  /** Set the supervisor PIN (replacing the one made at first start). */
+  supervisorPin?: string;
+  /** Where the station's cloud client connects (default: the embedded cloud); e.g. a proxy in tests. */
+  cloudUrl?: string;
+  /** Sync loop period when healthy (ms); default SYNC_INTERVAL_MS. */
+  syncIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -58,6 +69,9 @@ export interface EmbeddedStation extends StationApi {
   readonly product: ProductConfig;
   readonly db: StationDatabase;
   readonly cloud: CloudServer;
+  readonly sync: SyncEngine;
+  /** The supervisor PIN made at this first start, to be shown once; null on later starts. */
+  readonly initialSupervisorPin: string | null;
   close(): Promise<void>;
 }
 
@@ -73,20 +87,38 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
   const dataDir = ensureDir(options.dataDir ?? defaultDataDir());
   const credentials = loadOrCreateCredentials(join(dataDir, 'cloud-credentials.json'));
   const cloud = await startCloudServer({ dbPath: join(dataDir, 'cloud.db'), seed: credentials, log: (line) => log(`cloud: ${line}`) });
-  const db = openStationDatabase(join(dataDir, 'station.db'));
+  const dbPath = join(dataDir, 'station.db');
+  // AuthTokens are sealed at rest with the station key (a 0600 file beside the database).
+  const db = openStationDatabase(dbPath, { keySource: stationKeyBeside(dbPath) });
   const closers: (() => Promise<void> | void)[] = [() => cloud.close(), () => void db.close()];
   try {
     const stationId = stationIdOf(db);
     const queue = new TokenQueue(db);
     // The demo product comes from its manifest (firmware parts, partition table, payload schema).
-    const loaded = productConfigFromManifest(loadProductManifest(defaultProductManifestPath(options.productId ?? DEMO_PRODUCT.id)), {
+    const manifest = loadProductManifest(defaultProductManifestPath(options.productId ?? DEMO_PRODUCT.id));
+    const loaded = productConfigFromManifest(manifest, {
       templateId: String(cloud.seed.templateId),
       orgId: cloud.seed.orgId,
     });
     const { build, ...config } = loaded;
     const product: ProductConfig = { ...config, plan: options.plan ?? 'token-only' };
-    const client = new FlashlineCloudClient({ baseUrl: cloud.url, clientId: credentials.clientId, clientSecret: credentials.clientSecret });
-    await ensureStock({ db, queue, client, product, stationId, batchSize: options.batchSize ?? 100, log });
+    const client = new FlashlineCloudClient({ baseUrl: options.cloudUrl ?? cloud.url, clientId: credentials.clientId, clientSecret: credentials.clientSecret });
+    const puller = new TokenPuller({ db, queue, client, product, stationId, batchSize: options.batchSize ?? 100, log });
+    // The first stock comes before the line starts; when the cloud is out of reach the station
+    // starts anyway with what it has, and the sync loop keeps trying.
+    await puller.topUp().catch((err: unknown) => log(`initial token pull failed: ${String(err)}`));
+    const sync = new SyncEngine({
+      queue,
+      cloud: client,
+      stationId,
+      topUp: () => puller.topUp(),
+      lowStock: () => puller.lowStock(),
+      ...(options.syncIntervalMs ? { intervalMs: options.syncIntervalMs } : {}),
+      log,
+    });
+    closers.unshift(() => sync.stop());
+    const supervisor = new SupervisorAuth(db);
+    const initialSupervisorPin = supervisor.ensurePin(options.supervisorPin);
 
     const rack = new VirtualRack({ transport: options.boardTransport ?? 'pty', throttle: options.throttleBoards ?? false, log });
     closers.unshift(() => rack.close());
@@ -100,6 +132,8 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       : new FolderPrinter(join(dataDir, 'printed'));
     const labels = new LabelQueue(db, product, stationId, join(dataDir, 'labels'), printer, { autoPrintFullSheet: true, log });
     const slotCount = options.slots ?? 2;
+    // Every self-test run is kept per board (QA reads them back; only a board that passed ships).
+    const testRuns = new TestRunStore(db);
     const engine = new StationEngine({
       stationId,
       product,
@@ -115,6 +149,8 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       probe: probeBoard,
       flash: flashBoard,
       selfTest: runSelfTest,
+      testPlan: manifest.testPlan,
+      recordTestRun: (run) => testRuns.record({ ...run, kind: 'provision' }),
       slotCount,
       log,
     });
@@ -127,8 +163,14 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       labels,
       queue,
       simulator: options.hardware === 'usb' ? null : rack,
+      sync,
+      puller,
+      supervisor,
+      db,
+      qa: new QaService({ db, queue, testRuns, engine, selfTest: runSelfTest, plan: manifest.testPlan, log }),
       log,
     });
+    sync.start();
     if (options.hardware !== 'usb') {
       for (let i = 1; i <= Math.min(options.virtualBoards ?? 2, slotCount); i++) await rack.plug(`slot-${i}`);
     }
@@ -142,6 +184,8 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       product,
       db,
       cloud,
+      sync,
+      initialSupervisorPin,
       call: <N extends CommandName>(name: N, args: CommandArgs<N>): Promise<CommandResult<N>> => service.call(name, args),
       subscribe: (listener: (event: StationEvent) => void) => service.subscribe(listener),
       close: async () => {

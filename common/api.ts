@@ -1,4 +1,5 @@
 import type { StationErrorData } from './errors.js';
+import type { QaBoardHistory, QaRetestResult } from './qa.js';
 import type { SlotView } from './slot-state.js';
 
 /**
@@ -12,6 +13,10 @@ export interface StockView {
   inProgress: number;
   labelled: number;
   failed: number;
+  /** This shift (since the station started): boards done and boards failed. */
+  shift?: { since: string; done: number; failed: number };
+  /** Warn the line when `available` falls below this (pull a batch before the queue runs dry). */
+  lowStockAt?: number;
 }
 
 export interface LabelSheetView {
@@ -43,6 +48,51 @@ export interface StationSnapshot {
   slots: SlotView[];
   stock: StockView;
   sheet: LabelSheetView | null;
+  /** What is waiting for the cloud; absent when the station runs without a sync engine. */
+  sync?: SyncStatus;
+}
+
+/** The sync engine as the header and the supervisor see it (times are ISO 8601). */
+export interface SyncStatus {
+  state: 'stopped' | 'idle' | 'syncing' | 'backing-off';
+  /** Outbox records not yet acknowledged by the cloud. */
+  waiting: number;
+  /** Records the cloud refused for good: kept, no longer retried, need a supervisor. */
+  held: number;
+  lastSuccessAt: string | null;
+  lastAttemptAt: string | null;
+  lastError: StationErrorData | null;
+  nextAttemptAt: string | null;
+  consecutiveFailures: number;
+  /** Fewer tokens available than the low-water mark: a top-up is due (or failing). */
+  lowStock: boolean;
+}
+
+/** A supervisor session: pass `session` to supervisor commands until it expires. */
+export interface SupervisorSession {
+  session: string;
+  expiresAt: string;
+}
+
+export interface BatchView {
+  id: string;
+  pulledAt: string;
+  tokenCount: number;
+  available: number;
+  used: number;
+  failed: number;
+  voided: number;
+}
+
+export interface ReportsView {
+  /** Boards labelled per hour (UTC hour start, ISO), oldest first, the last `hours` hours. */
+  devicesPerHour: { hour: string; count: number }[];
+  /** Boards that passed on the first token they got / all boards that finished (0..1); null when none. */
+  firstPassYield: number | null;
+  passed: number;
+  failed: number;
+  failuresByReason: { reason: string; count: number }[];
+  batches: BatchView[];
 }
 
 /** Commands and what each returns. */
@@ -66,6 +116,26 @@ export interface CommandMap {
   /** Simulator only: plug or unplug a virtual board into a slot. */
   plugVirtualBoard: { args: { slotId: string }; result: { port: string } };
   unplugVirtualBoard: { args: { slotId: string }; result: { unplugged: true } };
+  getSyncStatus: { args: Record<string, never>; result: SyncStatus };
+  /** Push the outbox and top the stock up now (anyone may ask; it is always safe). */
+  syncNow: { args: Record<string, never>; result: SyncStatus };
+  /** Unlocks the supervisor commands for a short while. Wrong PINs are rate-limited. */
+  supervisorLogin: { args: { pin: string }; result: SupervisorSession };
+  supervisorLogout: { args: { session: string }; result: { loggedOut: true } };
+  /** Supervisor: pull a batch of `count` fresh tokens from the cloud into the queue. */
+  pullBatch: { args: { session: string; count: number }; result: { batchId: string; imported: number } };
+  /** Supervisor: withdraw a token (never shipped); reported to the cloud. */
+  voidToken: { args: { session: string; qrToken: string; reason: string }; result: { qrToken: string; state: 'voided' } };
+  /** Supervisor: every device record as CSV (cells that a spreadsheet would run as formulas are escaped). */
+  exportDeviceRecordsCsv: { args: { session: string }; result: { fileName: string; csv: string; rows: number } };
+  /** Supervisor: production reports. */
+  getReports: { args: { session: string; hours?: number }; result: ReportsView };
+  /** QA: a scanned label (`{qrToken}+{orgId}` or a QR token) or a slot id -> the board's whole history. */
+  qaLookup: { args: { code: string }; result: QaBoardHistory };
+  /** QA: re-run the product's test plan on the board in the slot (it must prove it holds its token); recorded. */
+  qaRetest: { args: { slotId: string }; result: QaRetestResult };
+  /** QA: labelled -> shipped, only when the board's latest test run passed. */
+  shipToken: { args: { code: string }; result: QaBoardHistory };
 }
 
 export type CommandName = keyof CommandMap;
@@ -76,7 +146,8 @@ export type StationEvent =
   | { type: 'snapshot'; snapshot: StationSnapshot }
   | { type: 'slot'; slot: SlotView }
   | { type: 'stock'; stock: StockView }
-  | { type: 'sheet'; sheet: LabelSheetView };
+  | { type: 'sheet'; sheet: LabelSheetView }
+  | { type: 'sync'; sync: SyncStatus };
 
 export interface StationApi {
   call<N extends CommandName>(name: N, args: CommandArgs<N>): Promise<CommandResult<N>>;
@@ -99,7 +170,21 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'printSheet',
   'plugVirtualBoard',
   'unplugVirtualBoard',
+  'getSyncStatus',
+  'syncNow',
+  'supervisorLogin',
+  'supervisorLogout',
+  'pullBatch',
+  'voidToken',
+  'exportDeviceRecordsCsv',
+  'getReports',
+  'qaLookup',
+  'qaRetest',
+  'shipToken',
 ];
+
+/** Commands that need a supervisor session (`session` in their arguments). */
+export const SUPERVISOR_COMMANDS: readonly CommandName[] = ['supervisorLogout', 'pullBatch', 'voidToken', 'exportDeviceRecordsCsv', 'getReports'];
 
 export function isCommandName(value: unknown): value is CommandName {
   return typeof value === 'string' && (COMMAND_NAMES as readonly string[]).includes(value);

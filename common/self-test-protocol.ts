@@ -1,3 +1,5 @@
+import type { CheckResult } from './self-test-plan.js';
+
 /**
  * Station <-> device self-test over the application's serial console (115200 8N1, lines end in \n).
  *
@@ -32,6 +34,10 @@ export interface SelfTestSummaryLine {
 export interface SelfTestResult {
   ok: boolean;
   checks: SelfTestCheckLine[];
+  /** Each check judged against the product's test plan (value, expectation, duration, reason). */
+  results?: CheckResult[];
+  /** The raw console lines of the run, with any token-shaped text redacted (native/selftest/redact.ts). */
+  log?: string[];
   /** Why it failed, for the operator; absent when ok. */
   reason?: string;
   durationMs: number;

@@ -5,6 +5,7 @@ import { stationError } from '../../common/errors.js';
 import { defaultDataDir } from '../../core/app/data-dir.js';
 import { exportBatchZip, importBatchZip } from '../../core/batches/batch-store.js';
 import { openStationDatabase, type StationDatabase } from '../../core/db/open-database.js';
+import { stationKeyBeside } from '../../core/secrets/station-key.js';
 import type { CliCommand, CliIo } from './command.js';
 
 /** The station database inside a data folder (the same file the embedded station opens). */
@@ -18,7 +19,7 @@ function openExisting(dataDir: string): StationDatabase {
   const path = join(dataDir, DATABASE_FILE);
   // Opening would create an empty database; for these commands a missing one is a wrong folder.
   if (!existsSync(path)) throw stationError('NOT_FOUND', `There is no station database in ${dataDir}; check --data-dir.`, true);
-  return openStationDatabase(path);
+  return openStationDatabase(path, { keySource: stationKeyBeside(path) });
 }
 
 /** Written beside the target, fsynced, renamed: a crash never leaves half an export; mode 0600 (secrets). */

@@ -16,7 +16,8 @@ const STATION_OPTIONS = `  --data-dir DIR     station data folder (default: the 
   --in-process       host virtual boards in-process instead of on pseudo-terminals
   --usb              use real boards on USB serial bridges instead of virtual ones
   --printer NAME     print label sheets on this CUPS printer (default: save PDFs in the data folder)
-  --full-flash       write bootloader, partition table and app too (default: the token payload only)`;
+  --full-flash       write bootloader, partition table and app too (default: the token payload only)
+  --supervisor-pin N set the supervisor PIN (4-12 digits; default: a random PIN, printed at first start)`;
 
 async function runStation(args: string[], io: CliIo, allowElectron: boolean): Promise<number> {
   const { values } = parseArgs({
@@ -30,6 +31,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
       usb: { type: 'boolean' },
       printer: { type: 'string' },
       'full-flash': { type: 'boolean' },
+      'supervisor-pin': { type: 'string' },
     },
     strict: true,
   });
@@ -44,6 +46,11 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
     return 2;
   }
   const port = values.port ? Number(values.port) : 0;
+  const supervisorPin = values['supervisor-pin'];
+  if (supervisorPin !== undefined && !/^[0-9]{4,12}$/.test(supervisorPin)) {
+    io.err('--supervisor-pin must be 4 to 12 digits.\n');
+    return 2;
+  }
 
   if (allowElectron) {
     const electron = electronBinary();
@@ -68,9 +75,15 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
     hardware: values.usb ? 'usb' : 'virtual',
     ...(values.printer ? { printer: values.printer } : {}),
     plan: values['full-flash'] ? 'full' : 'token-only',
+    ...(supervisorPin !== undefined ? { supervisorPin } : {}),
     log: (line) => io.out(`${new Date().toISOString()} ${line}\n`),
   });
-  io.out(`\nFlashline station is running.\nOpen: ${station.url}\nData: ${station.dataDir}\nPress Ctrl+C to stop.\n`);
+  io.out(`\nFlashline station is running.\nOpen: ${station.url}\nData: ${station.dataDir}\n`);
+  if (station.initialSupervisorPin) {
+    // Shown this once: only its scrypt hash is stored. Change it with --supervisor-pin.
+    io.out(`Supervisor PIN (shown once, write it down): ${station.initialSupervisorPin}\n`);
+  }
+  io.out('Press Ctrl+C to stop.\n');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

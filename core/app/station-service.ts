@@ -1,7 +1,14 @@
-import type { CommandArgs, CommandName, CommandResult, StationApi, StationEvent, StationSnapshot } from '../../common/api.js';
+import { SUPERVISOR_COMMANDS, type CommandArgs, type CommandName, type CommandResult, type StationApi, type StationEvent, type StationSnapshot } from '../../common/api.js';
 import { COMMAND_ARG_SCHEMAS } from '../../common/command-schemas.js';
 import { stationError } from '../../common/errors.js';
+import type { StationDatabase } from '../db/open-database.js';
+import type { QaService } from '../qa/qa-service.js';
 import type { TokenQueue } from '../queue/token-queue.js';
+import { deviceRecordsCsv } from '../reports/device-records-csv.js';
+import { productionReports } from '../reports/production-reports.js';
+import type { SupervisorAuth } from '../supervisor/supervisor-auth.js';
+import type { SyncEngine } from '../sync/sync-engine.js';
+import type { TokenPuller } from '../sync/token-puller.js';
 import type { LabelQueue } from '../station/label-queue.js';
 import type { StationEngine } from '../station/station-engine.js';
 
@@ -20,6 +27,13 @@ export interface StationServiceDeps {
   labels: LabelQueue;
   queue: TokenQueue;
   simulator: VirtualBoardControl | null;
+  /** Sync and supervisor features (issue 7); absent in stations built without a cloud. */
+  sync?: SyncEngine;
+  puller?: TokenPuller;
+  supervisor?: SupervisorAuth;
+  db?: StationDatabase;
+  /** QA mode (issue 4): board history, re-test, ship. */
+  qa?: QaService;
   log?: (line: string) => void;
 }
 
@@ -34,6 +48,9 @@ export class StationService implements StationApi {
     deps.engine.on('slot', (slot) => this.emit({ type: 'slot', slot }));
     deps.engine.on('stock', (stock) => this.emit({ type: 'stock', stock }));
     deps.labels.onSheet((sheet) => this.emit({ type: 'sheet', sheet }));
+    // A label or a burn adds an outbox row and changes the stock: the sync status follows.
+    deps.engine.on('stock', () => deps.sync?.refresh());
+    deps.sync?.onStatus((sync) => this.emit({ type: 'sync', sync }));
   }
 
   snapshot(): StationSnapshot {
@@ -48,6 +65,7 @@ export class StationService implements StationApi {
       slots: this.deps.engine.slotViews(),
       stock: this.deps.engine.stock(),
       sheet: this.deps.labels.currentSheet(),
+      ...(this.deps.sync ? { sync: this.deps.sync.status() } : {}),
     };
   }
 
@@ -56,7 +74,8 @@ export class StationService implements StationApi {
     if (!parsed.success) {
       throw stationError('INVALID_INPUT', `Bad arguments for ${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
     }
-    const result = await this.dispatch(name, args);
+    if (SUPERVISOR_COMMANDS.includes(name)) this.requireSupervisor().require((args as { session?: string }).session);
+    const result = await this.dispatch(name, parsed.data);
     return result as CommandResult<N>;
   }
 
@@ -90,7 +109,80 @@ export class StationService implements StationApi {
       case 'unplugVirtualBoard':
         await this.requireSimulator().unplug(slotId);
         return { unplugged: true };
+      case 'getSyncStatus':
+        return this.requireSync().status();
+      case 'syncNow':
+        return this.requireSync().syncNow();
+      case 'supervisorLogin':
+        return this.requireSupervisor().login((args as { pin: string }).pin);
+      case 'supervisorLogout':
+        this.requireSupervisor().logout((args as { session: string }).session);
+        return { loggedOut: true };
+      case 'pullBatch': {
+        if (!this.deps.puller) throw stationError('INVALID_INPUT', 'This station has no cloud to pull tokens from.', true);
+        const result = await this.deps.puller.pull((args as { count: number }).count);
+        this.emit({ type: 'stock', stock: this.deps.engine.stock() });
+        this.deps.sync?.refresh();
+        return result;
+      }
+      case 'voidToken': {
+        const { qrToken, reason } = args as { qrToken: string; reason: string };
+        const token = this.deps.queue.findByQrToken(qrToken.split('+')[0] ?? qrToken);
+        if (!token) throw stationError('NOT_FOUND', "That QR token is not in this station's queue.", true);
+        if (token.state === 'voided') throw stationError('INVALID_INPUT', 'That token is already voided.', true);
+        if (token.state === 'failed' || token.state === 'shipped') {
+          throw stationError('ILLEGAL_TRANSITION', `That token is ${token.state === 'failed' ? 'burned' : 'shipped'}; it cannot be voided.`, true);
+        }
+        if (this.deps.engine.slotViews().some((slot) => 'token' in slot.state && slot.state.token?.id === token.id && !['done', 'failed'].includes(slot.state.kind))) {
+          throw stationError('BUSY', 'That token is in a board being provisioned right now; wait until its slot finishes.', true);
+        }
+        this.deps.queue.void(token.id, reason);
+        this.deps.log?.(`token #${token.id} voided by a supervisor`);
+        this.emit({ type: 'stock', stock: this.deps.engine.stock() });
+        this.deps.sync?.refresh();
+        return { qrToken: token.qrToken, state: 'voided' };
+      }
+      case 'exportDeviceRecordsCsv': {
+        const { csv, rows } = deviceRecordsCsv(this.requireDb());
+        return { fileName: `device-records-${new Date().toISOString().slice(0, 10)}.csv`, csv, rows };
+      }
+      case 'getReports': {
+        const hours = (args as { hours?: number }).hours;
+        return productionReports(this.requireDb(), hours ? { hours } : {});
+      }
+      case 'qaLookup':
+        return this.requireQa().lookup((args as { code: string }).code);
+      case 'qaRetest': {
+        const result = await this.requireQa().retest(slotId);
+        this.emit({ type: 'stock', stock: this.deps.engine.stock() });
+        return result;
+      }
+      case 'shipToken': {
+        const history = this.requireQa().ship((args as { code: string }).code);
+        this.emit({ type: 'stock', stock: this.deps.engine.stock() });
+        return history;
+      }
     }
+  }
+
+  private requireQa(): QaService {
+    if (!this.deps.qa) throw stationError('INVALID_INPUT', 'QA mode is not set up on this station.', true);
+    return this.deps.qa;
+  }
+
+  private requireSync(): SyncEngine {
+    if (!this.deps.sync) throw stationError('INVALID_INPUT', 'This station runs without a cloud sync.', true);
+    return this.deps.sync;
+  }
+
+  private requireSupervisor(): SupervisorAuth {
+    if (!this.deps.supervisor) throw stationError('UNAUTHORIZED', 'Supervisor actions are not set up on this station.', true);
+    return this.deps.supervisor;
+  }
+
+  private requireDb(): StationDatabase {
+    if (!this.deps.db) throw stationError('INVALID_INPUT', 'Reports are not available on this station.', true);
+    return this.deps.db;
   }
 
   private requireSimulator(): VirtualBoardControl {

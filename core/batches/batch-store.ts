@@ -23,9 +23,14 @@ export function readBatchForExport(db: StationDatabase, batchId: string): BatchF
     const known = (db.prepare('SELECT id FROM batches ORDER BY pulled_at, id LIMIT 10').all() as { id: string }[]).map((b) => b.id);
     throw stationError('NOT_FOUND', `There is no batch "${batchId}" in this station's queue${known.length ? ` (batches: ${known.join(', ')})` : ''}.`, true);
   }
-  const tokens = db
-    .prepare('SELECT auth_token AS authToken, qr_token AS qrToken, state AS stationState FROM tokens WHERE batch_id = ? ORDER BY id')
-    .all(batchId) as { authToken: string; qrToken: string; stationState: string }[];
+  const queue = new TokenQueue(db);
+  const tokens = (
+    db.prepare('SELECT id, qr_token AS qrToken, state AS stationState FROM tokens WHERE batch_id = ? ORDER BY id').all(batchId) as {
+      id: number;
+      qrToken: string;
+      stationState: string;
+    }[]
+  ).map((t) => ({ authToken: queue.authTokenOf(t.id), qrToken: t.qrToken, stationState: t.stationState }));
   return { batchId: batch.id, templateId: batch.templateId, orgId: batch.orgId, tokens };
 }
 
@@ -75,9 +80,9 @@ export function importBatchZip(db: StationDatabase, zip: Buffer, options: Import
   return db.transaction((): ImportBatchResult => {
     const base = { batchId, orgId, templateId, ignoredColumns: parsed.ignoredColumns };
     if (db.prepare('SELECT 1 FROM batches WHERE id = ?').get(batchId)) return { ...base, imported: 0, alreadyImported: true };
-    const clash = db.prepare('SELECT batch_id AS batchId FROM tokens WHERE auth_token = ? OR qr_token = ?');
+    const clash = db.prepare('SELECT batch_id AS batchId FROM tokens WHERE qr_token = ?');
     parsed.tokens.forEach((t, i) => {
-      const row = clash.get(t.authToken, t.qrToken) as { batchId: string } | undefined;
+      const row = queue.holdsAuthToken(t.authToken) ?? (clash.get(t.qrToken) as { batchId: string } | undefined);
       if (row) {
         throw stationError('INVALID_INPUT', `Row ${i + 2} of the CSV holds a token that is already in this station's queue (batch ${row.batchId}); nothing was imported.`, true);
       }

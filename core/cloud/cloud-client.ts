@@ -2,6 +2,7 @@ import { StationError } from '../../common/errors.js';
 import type { LabelRef } from '../../common/slot-state.js';
 import { TIMEOUTS } from '../../common/timeouts.js';
 import { failureFor, rejected, sendCloudRequest, type CloudResponse } from './cloud-http.js';
+import { checkCloudUrl } from './cloud-url.js';
 import {
   claimedDeviceReply,
   deletedTokenReply,
@@ -150,6 +151,7 @@ export class FlashlineCloudClient implements CloudClient, StaticTokenLifecycleCl
   private readonly stationId: string | null;
 
   constructor(options: FlashlineCloudClientOptions) {
+    checkCloudUrl(options.baseUrl);
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.fetchImpl = options.fetchImpl ?? fetch;
     this.timeoutMs = options.timeoutMs ?? TIMEOUTS.cloudRequestMs;

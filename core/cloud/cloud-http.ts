@@ -47,7 +47,7 @@ export async function sendCloudRequest(
       await res.body?.cancel();
       throw rejected(operation, res.status, 'reply-too-large');
     }
-    const text = await res.text();
+    const text = await readBounded(res, operation);
     const retryAfter = Number(res.headers.get('retry-after'));
     return {
       status: res.status,
@@ -79,6 +79,28 @@ export async function sendCloudRequest(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The body as text, refused as soon as it passes REPLY_BYTES_MAX: a chunked reply declares no
+ * length, so the declared-length check alone would let a hostile server fill memory until the deadline.
+ */
+async function readBounded(res: Response, operation: string): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > REPLY_BYTES_MAX) {
+      await reader.cancel();
+      throw rejected(operation, res.status, 'reply-too-large');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseJson(text: string): unknown {

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { attachSealer, sealPlainTokens } from '../secrets/database-sealer.js';
+import type { StationKeySource } from '../secrets/station-key.js';
 import { MIGRATIONS } from './schema.js';
 
 export type StationDatabase = Database.Database;
@@ -8,13 +10,19 @@ export type StationDatabase = Database.Database;
  * `synchronous=FULL` so a committed transaction survives a power cut: every token transition is
  * committed before the side effect it allows (the first flash byte, the label).
  */
-export function openStationDatabase(path: string): StationDatabase {
+export interface OpenStationDatabaseOptions {
+  /** The station key that seals AuthTokens at rest (default: a per-process key, for tests). */
+  keySource?: StationKeySource;
+}
+
+export function openStationDatabase(path: string, options: OpenStationDatabaseOptions = {}): StationDatabase {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  sealPlainTokens(db, attachSealer(db, options.keySource));
   return db;
 }
 

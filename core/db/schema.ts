@@ -122,4 +122,42 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   ALTER TABLE labels ADD COLUMN print_job_id INTEGER REFERENCES print_jobs(id);
   `,
+  // 3: AuthTokens encrypted at rest, and the sync engine's outbox bookkeeping. `auth_lookup` keeps
+  // the column's UNIQUE index but holds a keyed HMAC digest; `auth_sealed` the AES-256-GCM sealed
+  // token. Rows from earlier builds keep their plain value until openStationDatabase seals them
+  // (core/secrets/database-sealer.ts), in the same start-up, before anything reads the queue.
+  // An outbox row the cloud refused for good is `held` (kept, shown, no longer retried).
+  `
+  ALTER TABLE tokens RENAME COLUMN auth_token TO auth_lookup;
+  ALTER TABLE tokens ADD COLUMN auth_sealed TEXT;
+  ALTER TABLE outbox ADD COLUMN last_error TEXT;
+  ALTER TABLE outbox ADD COLUMN held_at TEXT;
+  CREATE INDEX outbox_pending ON outbox(sent_at, held_at, id);
+  `,
+  // 4: self-test runs, per board (token), append-only: each check with its value, limit, duration
+  // and reason as JSON, and the raw serial log with any token redacted before it was stored.
+  `
+  CREATE TABLE test_runs (
+    id INTEGER PRIMARY KEY,
+    token_id INTEGER REFERENCES tokens(id),
+    board_mac TEXT,
+    slot_id TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('provision', 'retest', 'dynamic')),
+    ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    reason TEXT,
+    checks TEXT NOT NULL,
+    log TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX test_runs_token ON test_runs(token_id, id);
+  CREATE TRIGGER test_runs_append_only_update BEFORE UPDATE ON test_runs
+  BEGIN
+    SELECT RAISE(ABORT, 'test runs are append-only');
+  END;
+  CREATE TRIGGER test_runs_append_only_delete BEFORE DELETE ON test_runs
+  BEGIN
+    SELECT RAISE(ABORT, 'test runs are append-only');
+  END;
+  `,
 ];

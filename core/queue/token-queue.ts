@@ -2,6 +2,8 @@ import type { StockView } from '../../common/api.js';
 import { stationError } from '../../common/errors.js';
 import { transitionToken, type TokenState } from '../../common/token-state.js';
 import type { StationDatabase } from '../db/open-database.js';
+import { sealerOf } from '../secrets/database-sealer.js';
+import type { TokenSealer } from '../secrets/token-sealer.js';
 
 export interface ImportedToken {
   /** Secret. Stored, written into one board, never logged or shown. */
@@ -48,6 +50,14 @@ export interface TokenChanges {
   failureCode?: string;
 }
 
+/** The payload of a `token-void` outbox row: the cloud's TokenVoid without the station id (the sync engine adds it). */
+export interface TokenVoidPayload {
+  qrToken: string;
+  reason: 'voided' | 'burned';
+  /** ms since the epoch. */
+  voidedAt: number;
+}
+
 export interface OutboxEntry {
   recordId: string;
   kind: string;
@@ -74,10 +84,15 @@ const TOKEN_COLUMNS = `t.id, t.batch_id AS batchId, t.qr_token AS qrToken, t.sta
  * and any outbox record it produces commit together or not at all.
  */
 export class TokenQueue {
+  /** AuthTokens are stored sealed (AES-256-GCM) and found by a keyed digest: core/secrets/. */
+  private readonly sealer: TokenSealer;
+
   constructor(
     private readonly db: StationDatabase,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.sealer = sealerOf(db);
+  }
 
   importBatch(batch: BatchImport): number {
     const at = this.now().toISOString();
@@ -88,9 +103,11 @@ export class TokenQueue {
         .prepare('INSERT INTO batches (id, cloud_batch_id, template_id, org_id, pulled_at, token_count) VALUES (?, ?, ?, ?, ?, ?)')
         .run(batch.batchId, batch.cloudBatchId, batch.templateId, batch.orgId, at, batch.tokens.length);
       const insert = this.db.prepare(
-        `INSERT INTO tokens (batch_id, auth_token, qr_token, state, updated_at) VALUES (?, ?, ?, 'available', ?)`,
+        `INSERT INTO tokens (batch_id, auth_lookup, auth_sealed, qr_token, state, updated_at) VALUES (?, ?, ?, ?, 'available', ?)`,
       );
-      for (const token of batch.tokens) insert.run(batch.batchId, token.authToken, token.qrToken, at);
+      for (const token of batch.tokens) {
+        insert.run(batch.batchId, this.sealer.lookup(token.authToken), this.sealer.seal(token.authToken, token.qrToken), token.qrToken, at);
+      }
       this.appendAudit(null, 'batch-imported', null, null, `batch ${batch.batchId}: ${batch.tokens.length} tokens`, at);
       return batch.tokens.length;
     })();
@@ -104,9 +121,9 @@ export class TokenQueue {
     const at = this.now().toISOString();
     return this.db.transaction(() => {
       const row = this.db
-        .prepare(`SELECT ${TOKEN_COLUMNS}, t.auth_token AS authToken FROM tokens t JOIN batches b ON b.id = t.batch_id
+        .prepare(`SELECT ${TOKEN_COLUMNS}, t.auth_sealed AS sealed FROM tokens t JOIN batches b ON b.id = t.batch_id
                   WHERE t.state = 'available' ORDER BY t.id LIMIT 1`)
-        .get() as ReservedToken | undefined;
+        .get() as (TokenRecord & { sealed: string }) | undefined;
       if (!row) {
         throw stationError('NO_TOKENS_AVAILABLE', 'No tokens left in the queue — ask a supervisor to pull a new batch.', true);
       }
@@ -115,7 +132,8 @@ export class TokenQueue {
         .prepare(`UPDATE tokens SET state = 'reserved', slot_id = ?, board_port = ?, updated_at = ? WHERE id = ?`)
         .run(slotId, boardPort, at, row.id);
       this.appendAudit(row.id, 'state', 'available', 'reserved', `slot ${slotId} port ${boardPort}`, at);
-      return { ...row, state: 'reserved' as const, slotId, boardPort, updatedAt: at };
+      const { sealed, ...record } = row;
+      return { ...record, authToken: this.sealer.open(sealed, row.qrToken), state: 'reserved' as const, slotId, boardPort, updatedAt: at };
     })();
   }
 
@@ -153,9 +171,28 @@ export class TokenQueue {
     })();
   }
 
-  /** A board failed for good: its token is burned (state `failed`), never returned to the queue. */
+  /**
+   * A board failed for good: its token is burned (state `failed`), never returned to the queue,
+   * and the cloud is told in the same transaction (an outbox `token-void`, reason `burned`).
+   */
   burn(id: number, failureCode: string, detail?: string): TokenRecord {
-    return this.advance(id, 'failed', { failureCode }, undefined, detail);
+    const token = this.get(id);
+    return this.advance(id, 'failed', { failureCode }, this.voidRecord(token, 'burned'), detail);
+  }
+
+  /**
+   * A supervisor withdraws a token (a lost label, a damaged board set aside): `voided`, audited
+   * with the reason, and reported to the cloud through the outbox in the same transaction.
+   */
+  void(id: number, reason: string): TokenRecord {
+    const token = this.get(id);
+    return this.advance(id, 'voided', {}, this.voidRecord(token, 'voided'), `voided by supervisor: ${reason}`);
+  }
+
+  /** Outbox row for a token the station will never ship; one per token (its id is the key). */
+  private voidRecord(token: TokenRecord, reason: 'burned' | 'voided'): OutboxEntry {
+    const payload: TokenVoidPayload = { qrToken: token.qrToken, reason, voidedAt: this.now().getTime() };
+    return { recordId: `void:${token.qrToken}`, kind: 'token-void', payload };
   }
 
   get(id: number): TokenRecord {
@@ -169,16 +206,26 @@ export class TokenQueue {
   /** The token a board holds, found by the AuthToken read back from its flash (never logged). */
   findByAuthToken(authToken: string): TokenRecord | null {
     const row = this.db
-      .prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens t JOIN batches b ON b.id = t.batch_id WHERE t.auth_token = ?`)
-      .get(authToken) as TokenRecord | undefined;
+      .prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens t JOIN batches b ON b.id = t.batch_id WHERE t.auth_lookup = ?`)
+      .get(this.sealer.lookup(authToken)) as TokenRecord | undefined;
     return row ?? null;
   }
 
   /** The secret of a token this station already handed to a board (resuming that board). */
   authTokenOf(id: number): string {
-    const row = this.db.prepare('SELECT auth_token AS authToken FROM tokens WHERE id = ?').get(id) as { authToken: string } | undefined;
+    const row = this.db.prepare('SELECT auth_sealed AS sealed, qr_token AS qrToken FROM tokens WHERE id = ?').get(id) as
+      | { sealed: string; qrToken: string }
+      | undefined;
     if (!row) throw stationError('NOT_FOUND', `Token #${id} is not in this station's queue.`);
-    return row.authToken;
+    return this.sealer.open(row.sealed, row.qrToken);
+  }
+
+  /** True when this AuthToken is already in the queue (import clash checks; never logged). */
+  holdsAuthToken(authToken: string): { batchId: string } | null {
+    const row = this.db.prepare('SELECT batch_id AS batchId FROM tokens WHERE auth_lookup = ?').get(this.sealer.lookup(authToken)) as
+      | { batchId: string }
+      | undefined;
+    return row ?? null;
   }
 
   findByQrToken(qrToken: string): TokenRecord | null {
@@ -204,6 +251,13 @@ export class TokenQueue {
     };
   }
 
+  /** Tokens that reached `state` (by their audit trail) at or after `since` (ISO time). */
+  countReachedSince(state: TokenState, since: string): number {
+    return (
+      this.db.prepare('SELECT COUNT(DISTINCT token_id) AS n FROM audit_log WHERE to_state = ? AND at >= ?').get(state, since) as { n: number }
+    ).n;
+  }
+
   auditFor(tokenId: number): AuditRow[] {
     return this.db
       .prepare(
@@ -215,7 +269,7 @@ export class TokenQueue {
 
   pendingOutbox(limit = 100): { id: number; recordId: string; kind: string; payload: unknown }[] {
     const rows = this.db
-      .prepare('SELECT id, record_id AS recordId, kind, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?')
+      .prepare('SELECT id, record_id AS recordId, kind, payload FROM outbox WHERE sent_at IS NULL AND held_at IS NULL ORDER BY id LIMIT ?')
       .all(limit) as { id: number; recordId: string; kind: string; payload: string }[];
     return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as unknown }));
   }
@@ -226,6 +280,29 @@ export class TokenQueue {
     this.db.transaction(() => {
       for (const id of ids) update.run(at, id);
     })();
+  }
+
+  /** A push of these rows failed (they stay pending); the error is kept for the supervisor. */
+  recordOutboxFailure(ids: number[], error: string): void {
+    const update = this.db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const id of ids) update.run(error, id);
+    })();
+  }
+
+  /** The cloud refused this one row for good: keep it, stop retrying it, show it to the supervisor. */
+  holdOutbox(id: number, error: string): void {
+    const at = this.now().toISOString();
+    this.db.prepare('UPDATE outbox SET held_at = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?').run(at, error, id);
+  }
+
+  outboxCounts(): { waiting: number; held: number; sent: number } {
+    return this.db
+      .prepare(
+        `SELECT COALESCE(SUM(sent_at IS NULL AND held_at IS NULL), 0) AS waiting, COALESCE(SUM(held_at IS NOT NULL AND sent_at IS NULL), 0) AS held,
+                COALESCE(SUM(sent_at IS NOT NULL), 0) AS sent FROM outbox`,
+      )
+      .get() as { waiting: number; held: number; sent: number };
   }
 
   private appendAudit(

@@ -49,9 +49,12 @@ describe('eight slots at once', () => {
 
     const states = station.service.snapshot().slots.map((s) => s.state);
     expect(states.map((s) => s.kind)).toEqual(Array(8).fill('done'));
-    const rows = station.db
-      .prepare(`SELECT slot_id AS slotId, auth_token AS authToken, state, label_position AS position FROM tokens WHERE state <> 'available' ORDER BY id`)
-      .all() as { slotId: string; authToken: string; state: string; position: number }[];
+    // AuthTokens are sealed at rest: the queue opens them.
+    const rows = (
+      station.db
+        .prepare(`SELECT id, slot_id AS slotId, state, label_position AS position FROM tokens WHERE state <> 'available' ORDER BY id`)
+        .all() as { id: number; slotId: string; state: string; position: number }[]
+    ).map((r) => ({ ...r, authToken: station.queue.authTokenOf(r.id) }));
     expect(rows).toHaveLength(8);
     expect(new Set(rows.map((r) => r.authToken)).size).toBe(8);
     for (const row of rows) {

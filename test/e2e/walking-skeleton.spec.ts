@@ -30,9 +30,11 @@ test('one board from plug to label: token labelled, token in flash, QR on the sh
   await slot.getByRole('button', { name: /provision/i }).click();
   await expect(slot).toHaveAttribute('data-state', 'awaiting-scan', { timeout: 60_000 });
 
-  const row = station.db
-    .prepare(`SELECT id, auth_token AS authToken, qr_token AS qrToken, state, label_sheet_id AS sheetId FROM tokens WHERE slot_id = 'slot-1'`)
-    .get() as { id: number; authToken: string; qrToken: string; state: string; sheetId: string };
+  const sealedRow = station.db
+    .prepare(`SELECT id, qr_token AS qrToken, state, label_sheet_id AS sheetId FROM tokens WHERE slot_id = 'slot-1'`)
+    .get() as { id: number; qrToken: string; state: string; sheetId: string };
+  // AuthTokens are sealed at rest: the queue opens them.
+  const row = { ...sealedRow, authToken: station.queue.authTokenOf(sealedRow.id) };
   // Passed, label on the sheet, but not `labelled` until the label is scanned back.
   expect(row.state).toBe('verified');
 

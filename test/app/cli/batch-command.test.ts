@@ -6,6 +6,10 @@ import { main } from '../../../app/cli/main.js';
 import { readZip } from '../../../core/batches/zip.js';
 import { openStationDatabase } from '../../../core/db/open-database.js';
 import { TokenQueue } from '../../../core/queue/token-queue.js';
+import { stationKeyBeside } from '../../../core/secrets/station-key.js';
+
+/** A station database as the CLI opens it: AuthTokens sealed with the key file beside it. */
+const openWithKey = (path: string) => openStationDatabase(path, { keySource: stationKeyBeside(path) });
 import { batchTokens } from '../../core/batches/batch-fixtures.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -23,10 +27,10 @@ describe('flashline batch export / import', () => {
     dir = mkdtempSync(join(tmpdir(), 'batch-cli-'));
     mkdirSync(join(dir, 'a'));
     mkdirSync(join(dir, 'b'));
-    const db = openStationDatabase(join(dir, 'a', 'station.db'));
+    const db = openWithKey(join(dir, 'a', 'station.db'));
     new TokenQueue(db).importBatch({ batchId: 'B1', cloudBatchId: 'c1', templateId: 'TMPL7', orgId: 4821, tokens });
     db.close();
-    openStationDatabase(join(dir, 'b', 'station.db')).close();
+    openWithKey(join(dir, 'b', 'station.db')).close();
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -44,7 +48,7 @@ describe('flashline batch export / import', () => {
     const again = await run(['batch', 'import', out, '--data-dir', join(dir, 'b')]);
     expect(again.out).toMatch(/was imported before as batch file-[0-9a-f]{12}; nothing added/);
 
-    const db = openStationDatabase(join(dir, 'b', 'station.db'));
+    const db = openWithKey(join(dir, 'b', 'station.db'));
     expect(new TokenQueue(db).stock().available).toBe(8);
     db.close();
     for (const text of [exported.out, imported.out, again.out]) for (const t of tokens) expect(text).not.toContain(t.authToken.slice(0, 8));
