@@ -46,6 +46,34 @@ export function baudSteps(start: number): number[] {
   return [start, ...BAUD_LADDER.filter((b) => b < start)];
 }
 
+/**
+ * Web Serial's `SerialPort.connected` (the in-process port has it too): false once the device is
+ * gone. esptool-js does not surface a lost port: its reads just time out, so the cause of the
+ * failure is read from the port afterwards.
+ */
+function portLost(port: WebSerialPortLike): boolean {
+  return (port as { connected?: boolean }).connected === false;
+}
+
+/** How often an attempt looks for a vanished port (esptool-js would wait out its read timeouts). */
+const PORT_LOST_POLL_MS = 100;
+
+/** `work`, or a rejection as soon as the port is gone; `work` may settle later and is then ignored. */
+async function unlessPortLost<T>(port: WebSerialPortLike, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const lost = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      if (portLost(port)) reject(new Error('the serial port is gone'));
+    }, PORT_LOST_POLL_MS);
+  });
+  try {
+    return await Promise.race([work, lost]);
+  } finally {
+    clearInterval(timer);
+    work.catch(() => undefined);
+  }
+}
+
 /** Errors worth another attempt at a lower speed: the link, not the board or the operator. */
 function retryable(err: unknown): boolean {
   return err instanceof StationError && ['FLASH_WRITE_FAILED', 'FLASH_VERIFY_MISMATCH', 'BOARD_NOT_RESPONDING'].includes(err.code);
@@ -68,7 +96,10 @@ export async function flashBoard(job: FlashJob): Promise<FlashOutcome> {
     job.onProgress?.({ phase: 'connecting', bytesDone: 0, bytesTotal: 0, rateBps: 0 });
     let session: BoardSession | null = null;
     try {
-      session = await BoardSession.open({ port: job.port, baudRate, log, connectTimeoutMs: job.connectTimeoutMs ?? TIMEOUTS.flashConnectMs });
+      session = await unlessPortLost(
+        job.port,
+        BoardSession.open({ port: job.port, baudRate, log, connectTimeoutMs: job.connectTimeoutMs ?? TIMEOUTS.flashConnectMs }),
+      );
       const { identity } = session;
       if (job.expectChip && identity.chipFamily !== job.expectChip) {
         throw stationError('BOARD_UNSUPPORTED', `This board is an ${identity.chipFamily}, the product needs an ${job.expectChip} — take it off the line.`, true);
@@ -76,10 +107,13 @@ export async function flashBoard(job: FlashJob): Promise<FlashOutcome> {
       if (job.expectMac && identity.mac.toLowerCase() !== job.expectMac.toLowerCase()) {
         throw stationError('BOARD_CHANGED', 'A different board is in this slot than the one checked — replug it so it is checked again.', true);
       }
-      const regions = await session.writeRegions(job.regions, {
-        skipUnchanged: job.skipUnchanged ?? false,
-        ...(job.onProgress ? { onProgress: job.onProgress } : {}),
-      });
+      const regions = await unlessPortLost(
+        job.port,
+        session.writeRegions(job.regions, {
+          skipUnchanged: job.skipUnchanged ?? false,
+          ...(job.onProgress ? { onProgress: job.onProgress } : {}),
+        }),
+      );
       await session.resetToApp();
       return {
         chip: identity.description,
@@ -92,6 +126,12 @@ export async function flashBoard(job: FlashJob): Promise<FlashOutcome> {
       };
     } catch (err) {
       lastError = err;
+      if (portLost(job.port)) {
+        throw new StationError(
+          { code: 'CABLE_PULLED', message: 'The board was unplugged while flashing — plug it back in to flash it again.', operatorFault: true },
+          { cause: err },
+        );
+      }
       if (!retryable(err)) throw err;
       const code = (err as StationError).code;
       retries.push({ baudRate, code });

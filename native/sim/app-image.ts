@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
  * - segments `{load address u32, length u32, data}`;
  * - zero padding so the checksum byte ends a 16-byte block, checksum = 0xEF XOR all segment data;
  * - if hash_appended, SHA-256 of everything before it.
+ * ESP8266 images (esptool `ESP8266ROMFirmwareImage`) have only the 8-byte header: no extended
+ * header, so no chip id and no appended hash; segments and checksum follow the same rules.
  * An application's first segment starts with `esp_app_desc_t` (magic 0xABCD5432, then the version
  * string at +16, project name at +48), which is where the running firmware reads its version.
  */
@@ -30,8 +32,11 @@ export interface AppDescription {
   idfVersion: string;
 }
 
+/** `esp32`: ESP32 and later (extended header with chip id); `esp8266`: 8-byte header only. */
+export type ImageFormat = 'esp32' | 'esp8266';
+
 export type ImageCheck =
-  | { ok: true; chipId: number; entry: number; length: number; segments: number; app?: AppDescription }
+  | { ok: true; chipId?: number; entry: number; length: number; segments: number; app?: AppDescription }
   | { ok: false; reason: string };
 
 function cString(bytes: Uint8Array): string {
@@ -40,8 +45,9 @@ function cString(bytes: Uint8Array): string {
 }
 
 /** Parse and verify an image that starts at `data[0]` (the rest of the partition may follow). */
-export function checkImage(data: Uint8Array, expectedChipId?: number): ImageCheck {
-  if (data.length < HEADER_SIZE + EXTENDED_HEADER_SIZE) return { ok: false, reason: 'image too short' };
+export function checkImage(data: Uint8Array, expectedChipId?: number, format: ImageFormat = 'esp32'): ImageCheck {
+  const extended = format === 'esp32';
+  if (data.length < HEADER_SIZE + (extended ? EXTENDED_HEADER_SIZE : 0)) return { ok: false, reason: 'image too short' };
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const magic = data[0]!;
   if (magic !== IMAGE_MAGIC) {
@@ -50,12 +56,12 @@ export function checkImage(data: Uint8Array, expectedChipId?: number): ImageChec
   const segmentCount = data[1]!;
   if (segmentCount === 0 || segmentCount > MAX_SEGMENTS) return { ok: false, reason: `bad segment count ${segmentCount}` };
   const entry = view.getUint32(4, true);
-  const chipId = view.getUint16(12, true);
-  if (expectedChipId !== undefined && chipId !== expectedChipId) {
+  const chipId = extended ? view.getUint16(12, true) : undefined;
+  if (expectedChipId !== undefined && chipId !== undefined && chipId !== expectedChipId) {
     return { ok: false, reason: `mismatch chip ID, expected ${expectedChipId}, found ${chipId}` };
   }
-  const hashAppended = data[23] === 1;
-  let pos = HEADER_SIZE + EXTENDED_HEADER_SIZE;
+  const hashAppended = extended && data[23] === 1;
+  let pos = HEADER_SIZE + (extended ? EXTENDED_HEADER_SIZE : 0);
   let checksum = CHECKSUM_SEED;
   let app: AppDescription | undefined;
   for (let s = 0; s < segmentCount; s++) {
@@ -90,7 +96,7 @@ export function checkImage(data: Uint8Array, expectedChipId?: number): ImageChec
     if (!want.equals(got)) return { ok: false, reason: 'Image hash failed - image is corrupt' };
     pos += SHA256_SIZE;
   }
-  return { ok: true, chipId, entry, length: pos, segments: segmentCount, ...(app ? { app } : {}) };
+  return { ok: true, ...(chipId !== undefined ? { chipId } : {}), entry, length: pos, segments: segmentCount, ...(app ? { app } : {}) };
 }
 
 export interface ImageSegment {
@@ -99,7 +105,9 @@ export interface ImageSegment {
 }
 
 export interface BuildImageOptions {
+  /** Ignored for the ESP8266 format (it has no chip id). */
   chipId: number;
+  format?: ImageFormat;
   entry: number;
   segments: ImageSegment[];
   hashAppended?: boolean;
@@ -112,17 +120,21 @@ export interface BuildImageOptions {
 /** Build a valid image (the factory firmware of a virtual board, and test fixtures). */
 export function buildImage(options: BuildImageOptions): Uint8Array {
   const parts: Uint8Array[] = [];
-  const header = new Uint8Array(HEADER_SIZE + EXTENDED_HEADER_SIZE);
+  const extended = (options.format ?? 'esp32') === 'esp32';
+  const hashAppended = extended && options.hashAppended !== false;
+  const header = new Uint8Array(HEADER_SIZE + (extended ? EXTENDED_HEADER_SIZE : 0));
   const hv = new DataView(header.buffer);
   header[0] = IMAGE_MAGIC;
   header[1] = options.segments.length;
   header[2] = options.flashMode ?? 2;
   header[3] = options.flashSizeFreq ?? 0x20;
   hv.setUint32(4, options.entry, true);
-  header[8] = 0xee; // WP pin: not used
-  hv.setUint16(12, options.chipId, true);
-  hv.setUint16(17, 399, true); // max full revision v3.99, ESP-IDF's default for ESP32
-  header[23] = options.hashAppended === false ? 0 : 1;
+  if (extended) {
+    header[8] = 0xee; // WP pin: not used
+    hv.setUint16(12, options.chipId, true);
+    hv.setUint16(17, 399, true); // max full revision v3.99, ESP-IDF's default for ESP32
+    header[23] = hashAppended ? 1 : 0;
+  }
   parts.push(header);
   let checksum = CHECKSUM_SEED;
   let length = header.length;
@@ -141,7 +153,7 @@ export function buildImage(options: BuildImageOptions): Uint8Array {
   parts.push(new Uint8Array(pad), Uint8Array.of(checksum));
   length += pad + 1;
   let image = Buffer.concat(parts, length);
-  if (options.hashAppended !== false) image = Buffer.concat([image, createHash('sha256').update(image).digest()]);
+  if (hashAppended) image = Buffer.concat([image, createHash('sha256').update(image).digest()]);
   return new Uint8Array(image.buffer, image.byteOffset, image.length);
 }
 

@@ -1,4 +1,16 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import {
+  decodeStrings,
+  encodeImprovPacket,
+  encodeRpcResult,
+  ImprovCommand,
+  ImprovError,
+  ImprovParser,
+  ImprovState,
+  ImprovType,
+  parseRpcData,
+} from '../improv/improv-packet.js';
+import { defaultAppBehaviour, type AppBehaviour, type StoredWifi } from './app-behaviour.js';
 import { SELFTEST_COMMAND, SELFTEST_NONCE_HEX_CHARS } from '../../common/self-test-protocol.js';
 import type { SelfTestCheckLine, SelfTestSummaryLine } from '../../common/self-test-protocol.js';
 import { checkImage, type AppDescription } from './app-image.js';
@@ -20,7 +32,9 @@ import {
  * second-stage bootloader at 0x1000, which reads the partition table at 0x8000 and checks and starts
  * the app, which is a Blynk.Edgent-like firmware: it reads its AuthToken from NVS (namespace `blynk`,
  * string key `auth`, as Arduino `Preferences` stores it) and serves a line console at 115200 baud:
- * `selftest <nonce>` (common/self-test-protocol.ts) and Edgent's `devinfo`.
+ * `selftest <nonce>` (docs/self-test-protocol.md), Edgent's `devinfo`, `firmware info`, `status`,
+ * `wifi scan`, `config erase`, `reboot`, and Improv Wi-Fi serial packets on the same UART.
+ * What it reports, and how it misbehaves on purpose, is its `AppBehaviour` (app-behaviour.ts).
  *
  * Any broken stage halts the boot with the message the real stage prints, so a station that wrote a
  * bad image, a bad partition table or an NVS page the firmware cannot read sees the same symptom a
@@ -69,6 +83,16 @@ export class BoardApp {
   private token: string | undefined;
   private line = '';
   private clockMs = 0;
+  private behaviourNow: AppBehaviour = defaultAppBehaviour();
+  /** Kept in NVS by the real firmware: survives reboots, cleared only by `config erase`. */
+  private wifi: StoredWifi | null = null;
+  private wifiConnected = false;
+  private improv = new ImprovParser();
+  private improvState: number = ImprovState.ready;
+  /** Bumped on every boot, so a Wi-Fi join scheduled before a reset does not land after it. */
+  private bootCount = 0;
+  private appMd5 = '';
+  private elfSha256 = '';
 
   constructor(private readonly ctx: AppBootContext) {}
 
@@ -76,14 +100,33 @@ export class BoardApp {
     return this.stateNow;
   }
 
+  get behaviour(): Readonly<AppBehaviour> {
+    return this.behaviourNow;
+  }
+
+  /** Change what the app reports and how it fails; takes effect at the next command. */
+  setBehaviour(change: Partial<AppBehaviour>): void {
+    this.behaviourNow = { ...this.behaviourNow, ...change };
+  }
+
+  /** The Wi-Fi network stored in the app's configuration (null = unconfigured). */
+  get storedWifi(): Readonly<StoredWifi> | null {
+    return this.wifi;
+  }
+
   /** Run the flash boot path: ROM stage, bootloader stage, app start. */
   boot(): void {
     this.token = undefined;
     this.line = '';
     this.clockMs = 27;
+    this.bootCount += 1;
+    this.improv = new ImprovParser();
+    this.wifiConnected = false;
+    this.appMd5 = '';
+    this.elfSha256 = '';
     const { flash, profile } = this.ctx;
     // ROM stage: load and check the second-stage bootloader.
-    const bootloader = checkImage(flash.read(profile.bootloaderOffset, 0x7000), profile.imageChipId);
+    const bootloader = checkImage(flash.read(profile.bootloaderOffset, 0x7000), profile.imageChipId, profile.imageFormat);
     if (!bootloader.ok) {
       this.println(bootloader.reason.startsWith('invalid header') ? bootloader.reason : `flash read err, ${profile.bootloaderOffset.toString(16)}`);
       this.println('ets_main.c 371 ');
@@ -119,7 +162,7 @@ export class BoardApp {
       return;
     }
     const appSize = Math.min(appPart.size, flash.size - appPart.offset);
-    const app = checkImage(flash.read(appPart.offset, appSize), profile.imageChipId);
+    const app = checkImage(flash.read(appPart.offset, appSize), profile.imageChipId, profile.imageFormat);
     if (!app.ok) {
       this.log('E', 'esp_image', `${app.reason} (app at 0x${appPart.offset.toString(16)})`);
       this.log('E', 'boot', 'No bootable app partitions in the partition table');
@@ -130,6 +173,9 @@ export class BoardApp {
 
     // App stage.
     const desc: AppDescription | undefined = app.app;
+    this.appMd5 = createHash('md5').update(flash.read(appPart.offset, app.length)).digest('hex');
+    // esp_app_desc_t sits in the first segment (image offset 24 + 8); app_elf_sha256 at +144.
+    if (desc) this.elfSha256 = Buffer.from(flash.read(appPart.offset + 32 + 144, 32)).toString('hex');
     const firmwareVersion = desc?.version || this.ctx.config.firmwareVersion;
     this.log('I', 'cpu_start', 'Pro cpu up.');
     this.log('I', 'app_init', 'Application information:');
@@ -149,12 +195,28 @@ export class BoardApp {
     };
     this.edgent(`Blynk.Edgent ${this.ctx.config.firmwareType} v${firmwareVersion} on ${this.ctx.config.boardName}`);
     this.edgent(tokenPresent ? 'AuthToken: configured' : 'AuthToken: not configured');
+    if (this.wifi) {
+      const stored = this.wifi;
+      this.wifiConnected = this.findNetwork(stored.ssid, stored.pass) !== undefined;
+      this.edgent(this.wifiConnected ? `Connected to WiFi: ${stored.ssid}` : `Connecting to WiFi: ${stored.ssid}`);
+    } else {
+      this.edgent('Waiting for configuration (Improv serial)');
+    }
+    this.improvState = this.wifiConnected ? ImprovState.provisioned : ImprovState.ready;
     this.edgent('Console ready');
   }
 
   /** Bytes from the host at the console baud. */
   input(bytes: Uint8Array): void {
     if (this.stateNow.kind !== 'running') return;
+    for (const chunk of this.improv.push(bytes)) {
+      if (chunk.kind === 'packet') this.improvPacket(chunk.packet.type, chunk.packet.data);
+      else if (chunk.kind === 'bad-packet') this.improvSend(ImprovType.errorState, [ImprovError.invalidRpc]);
+      else this.consoleInput(chunk.bytes);
+    }
+  }
+
+  private consoleInput(bytes: Uint8Array): void {
     for (const byte of bytes) {
       if (byte === 0x0a || byte === 0x0d) {
         const line = this.line.trim();
@@ -180,12 +242,141 @@ export class BoardApp {
         this.println('Rebooting...');
         this.ctx.restart();
         return;
+      case 'firmware':
+        if (args[0] === 'info') return this.firmwareInfo();
+        break;
+      case 'status':
+        this.println(JSON.stringify(this.status()));
+        return;
+      case 'wifi':
+        if (args[0] === 'scan') {
+          // Edgent prints one network per line; Flashline's protocol adds a JSON summary line.
+          for (const n of this.behaviourNow.networks) this.println(`${n.ssid.padEnd(32)} ${n.rssi} dBm ${n.pass === undefined ? 'open' : 'secured'}`);
+          this.println(JSON.stringify({ wifi_scan: 'done', count: this.behaviourNow.networks.length }));
+          return;
+        }
+        break;
+      case 'config':
+        if (args[0] === 'erase') {
+          // Edgent erases its whole configuration (Wi-Fi networks and cloud credentials) and restarts.
+          if (this.behaviourNow.failure !== 'erase-ignored') {
+            this.wifi = null;
+            this.wifiConnected = false;
+          }
+          this.println('Erasing configuration...');
+          this.println(JSON.stringify({ config: 'erased' }));
+          this.ctx.restart();
+          return;
+        }
+        break;
       default:
-        this.println(`Command not found: ${name}`);
+        break;
+    }
+    this.println(`Command not found: ${line.slice(0, 40)}`);
+  }
+
+  private firmwareInfo(): void {
+    const state = this.stateNow;
+    const { config } = this.ctx;
+    this.println(` Version:              ${state.kind === 'running' ? state.firmwareVersion : config.firmwareVersion} (build Nov 22 2026 12:00:00)`);
+    this.println(` Type:                 ${config.firmwareType}`);
+    this.println(` Platform:             ${this.ctx.profile.family}`);
+    this.println(` App MD5:              ${this.appMd5 || 'unknown'}`);
+    this.println(` ELF SHA256:           ${this.elfSha256 || 'unknown'}`);
+    this.println(JSON.stringify({ fw_ver: state.kind === 'running' ? state.firmwareVersion : config.firmwareVersion, app_md5: this.appMd5, elf_sha256: this.elfSha256 }));
+  }
+
+  private status(): Record<string, string | number | boolean | null> {
+    // Edgent's states: WAIT_CONFIG until a network is configured, then CONNECTING_NET,
+    // CONNECTING_CLOUD, RUNNING. The simulation has no cloud: a board on Wi-Fi waits for it.
+    const state = !this.wifi ? 'WAIT_CONFIG' : this.wifiConnected ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
+    return {
+      state,
+      configured: this.wifi !== null,
+      wifi: this.wifiConnected && this.wifi ? this.wifi.ssid : null,
+      token: this.token !== undefined,
+      heap: this.behaviourNow.heapFree,
+    };
+  }
+
+  private findNetwork(ssid: string, pass: string): AppBehaviour['networks'][number] | undefined {
+    return this.behaviourNow.networks.find((n) => n.ssid === ssid && (n.pass === undefined || n.pass === pass));
+  }
+
+  // ------------------------------------------------------------ Improv Wi-Fi serial
+
+  private improvSend(type: number, data: readonly number[]): void {
+    this.ctx.print(Buffer.from(encodeImprovPacket(type, Uint8Array.from(data))).toString('latin1'));
+  }
+
+  private improvResult(command: number, strings: readonly string[]): void {
+    this.ctx.print(Buffer.from(encodeRpcResult(command, strings)).toString('latin1'));
+  }
+
+  private improvPacket(type: number, data: Uint8Array): void {
+    if (type !== ImprovType.rpc) return;
+    const rpc = parseRpcData(data);
+    if (!rpc) return this.improvSend(ImprovType.errorState, [ImprovError.invalidRpc]);
+    switch (rpc.command) {
+      case ImprovCommand.getState:
+        return this.improvSend(ImprovType.currentState, [this.improvState]);
+      case ImprovCommand.deviceInfo: {
+        const state = this.stateNow;
+        const version = state.kind === 'running' ? state.firmwareVersion : this.ctx.config.firmwareVersion;
+        return this.improvResult(rpc.command, [`Blynk.Edgent ${this.ctx.config.firmwareType}`, version, this.ctx.profile.family, this.ctx.config.deviceName]);
+      }
+      case ImprovCommand.scanNetworks:
+        // One result per network, then an empty result ends the list.
+        for (const n of this.behaviourNow.networks) this.improvResult(rpc.command, [n.ssid, String(n.rssi), n.pass === undefined ? 'NO' : 'YES']);
+        return this.improvResult(rpc.command, []);
+      case ImprovCommand.wifiSettings: {
+        const strings = decodeStrings(rpc.payload);
+        if (!strings || strings.length < 1 || !strings[0]) return this.improvSend(ImprovType.errorState, [ImprovError.invalidRpc]);
+        const [ssid, pass = ''] = strings as [string, string?];
+        this.improvState = ImprovState.provisioning;
+        this.improvSend(ImprovType.currentState, [ImprovState.provisioning]);
+        const boot = this.bootCount;
+        setTimeout(() => {
+          if (boot !== this.bootCount || this.stateNow.kind !== 'running') return;
+          if (!this.findNetwork(ssid, pass)) {
+            this.improvState = ImprovState.ready;
+            this.improvSend(ImprovType.errorState, [ImprovError.unableToConnect]);
+            this.improvSend(ImprovType.currentState, [ImprovState.ready]);
+            return;
+          }
+          this.wifi = { ssid, pass };
+          this.wifiConnected = true;
+          this.improvState = ImprovState.provisioned;
+          this.improvSend(ImprovType.currentState, [ImprovState.provisioned]);
+          this.improvResult(rpc.command, []);
+        }, this.behaviourNow.wifiJoinMs);
+        return;
+      }
+      default:
+        return this.improvSend(ImprovType.errorState, [ImprovError.unknownRpc]);
     }
   }
 
   private selfTest(nonce: string): void {
+    const failure = this.behaviourNow.failure;
+    switch (failure) {
+      case 'silent':
+        return;
+      case 'garbage':
+        for (let i = 0; i < 3; i++) this.ctx.print(Buffer.from(randomBytes(40).map((b) => (b === 0x0a ? 0x0b : b))).toString('latin1') + '\n');
+        return;
+      case 'flood':
+        // ~96 KB of log lines at once: more than any self-test answer may take.
+        for (let i = 0; i < 1200; i++) this.log('I', 'sensor', `sample ${i} ${'x'.repeat(60)}`);
+        return;
+      case 'reboot-loop':
+        this.println('abort() was called at PC 0x400d2f1b on core 1');
+        this.println('Rebooting...');
+        this.ctx.restart();
+        return;
+      default:
+        break;
+    }
     const checks: SelfTestCheckLine[] = [];
     if (!NONCE_PATTERN.test(nonce)) {
       checks.push({ check: 'nonce', ok: false, reason: `nonce must be ${SELFTEST_NONCE_HEX_CHARS} lowercase hex characters` });
@@ -194,11 +385,28 @@ export class BoardApp {
     } else if (!AUTH_TOKEN_PATTERN.test(this.token)) {
       checks.push({ check: 'token', ok: false, reason: 'the AuthToken in NVS is not 32 characters of [-_a-zA-Z0-9]' });
     } else {
-      const proof = createHmac('sha256', Buffer.from(this.token, 'utf8')).update(Buffer.from(nonce, 'ascii')).digest('hex');
+      const key = failure === 'wrong-token' ? `${this.token.slice(1)}X` : this.token;
+      const proof = createHmac('sha256', Buffer.from(key, 'utf8')).update(Buffer.from(nonce, 'ascii')).digest('hex');
       checks.push({ check: 'token', ok: true, proof });
     }
     const state = this.stateNow;
     checks.push({ check: 'fw', ok: true, value: state.kind === 'running' ? state.firmwareVersion : this.ctx.config.firmwareVersion });
+    if (this.appMd5) checks.push({ check: 'app_md5', ok: true, value: this.appMd5 });
+    if (this.elfSha256) checks.push({ check: 'elf_sha256', ok: true, value: this.elfSha256 });
+    const b = this.behaviourNow;
+    checks.push({ check: 'heap', ok: true, value: b.heapFree });
+    checks.push({ check: 'wifi', ok: true, value: b.networks.length });
+    for (const [name, result] of Object.entries(b.peripherals)) {
+      checks.push(result === true ? { check: `periph:${name}`, ok: true } : { check: `periph:${name}`, ok: false, reason: result });
+    }
+    if (failure === 'leak-token' && this.token) {
+      this.edgent(`debug: connecting with auth=${this.token}`);
+      checks.push({ check: 'cloud', ok: false, reason: `login refused for ${this.token}` });
+    }
+    if (failure === 'stall') {
+      this.println(JSON.stringify(checks[0]));
+      return;
+    }
     for (const check of checks) this.println(JSON.stringify(check));
     const summary: SelfTestSummaryLine = { selftest: 'done', ok: checks.every((c) => c.ok), checks: checks.length };
     this.println(JSON.stringify(summary));

@@ -18,14 +18,18 @@ export interface FactoryFirmwareOptions {
 }
 
 export function buildFactoryImages(profile: ChipProfile, flashSize: number, options: FactoryFirmwareOptions) {
+  const chipId = profile.imageChipId ?? 0;
+  const format = profile.imageFormat;
   const bootloader = buildImage({
-    chipId: profile.imageChipId,
+    chipId,
+    format,
     entry: 0x400805f0,
     hashAppended: false,
     segments: [{ loadAddress: 0x3fff0030, data: Buffer.from('flashline virtual bootloader\0', 'latin1') }],
   });
   const app = buildImage({
-    chipId: profile.imageChipId,
+    chipId,
+    format,
     entry: 0x40081000,
     segments: [
       {

@@ -9,23 +9,22 @@ import type { VirtualBoard } from './virtual-board.js';
  *   reader around every read; `Transport.disconnect` cancels the reader, then closes the port).
  * - `close()` rejects while either stream is locked.
  * - `setSignals` changes only the members it is given.
- * - Losing the device errors the readable with a `NetworkError` DOMException and fires `disconnect`.
+ * - Losing the device (unplugged, or a USB-Serial/JTAG board re-enumerating) errors the readable
+ *   with a `NetworkError` DOMException and fires `disconnect`; after a re-enumeration a new port
+ *   object must be made, as Web Serial hands out a new `SerialPort`.
  * - Web Serial has no in-place baud change, so `Transport.changeBaudrate` closes and reopens the port
  *   at the new rate; `inPlaceBaudChange` adds the `setBaudRate` a serialport-backed adapter offers.
  * - On Linux the kernel raises DTR and RTS when a tty is opened and drops both on close (HUPCL).
  *   Through the auto-reset circuit neither moves EN or GPIO0, so this does not reset the board.
  */
 export interface InProcessPortOptions {
+  /** USB ids `getInfo` reports; default the board's own (bridge or USB-Serial/JTAG). */
   vendorId?: number;
   productId?: number;
   inPlaceBaudChange?: boolean;
   /** Raise DTR+RTS on open and drop both on close, as Linux does (default true). */
   linuxLineBehaviour?: boolean;
 }
-
-/** CP210x, the bridge on most ESP32 dev boards. */
-const DEFAULT_VENDOR_ID = 0x10c4;
-const DEFAULT_PRODUCT_ID = 0xea60;
 
 function domError(name: string, message: string): DOMException {
   return new DOMException(message, name);
@@ -62,10 +61,11 @@ export class InProcessSerialPort extends EventTarget implements SerialPort {
       };
     }
     board.on('unplug', this.onUnplug);
+    board.on('usb-detach', this.onUnplug);
   }
 
   get connected(): boolean {
-    return this.board.isPlugged && !this.fatal && !this.forgotten;
+    return this.board.isReachable && !this.fatal && !this.forgotten;
   }
 
   /** The host-side baud rate the port was opened at (0 while closed). */
@@ -107,7 +107,7 @@ export class InProcessSerialPort extends EventTarget implements SerialPort {
     if (this.state !== 'opened' || this.fatal) return null;
     const stream = new WritableStream<Uint8Array>({
       write: (chunk) => {
-        if (this.fatal || !this.board.isPlugged) throw domError('NetworkError', 'The device has been lost.');
+        if (this.fatal || !this.board.isReachable) throw domError('NetworkError', 'The device has been lost.');
         this.board.write(chunk);
       },
       close: () => {
@@ -122,7 +122,7 @@ export class InProcessSerialPort extends EventTarget implements SerialPort {
   }
 
   async open(options: SerialOptions): Promise<void> {
-    if (this.forgotten || !this.board.isPlugged || this.fatal) throw domError('NetworkError', 'The device has been lost.');
+    if (this.forgotten || !this.board.isReachable || this.fatal) throw domError('NetworkError', 'The device has been lost.');
     if (this.state === 'opened') throw domError('InvalidStateError', 'The port is already open.');
     if (!Number.isInteger(options.baudRate) || options.baudRate <= 0) {
       throw new TypeError('Failed to execute open on SerialPort: baudRate must be a positive integer.');
@@ -147,7 +147,7 @@ export class InProcessSerialPort extends EventTarget implements SerialPort {
       throw domError('InvalidStateError', 'Cannot cancel a locked stream');
     }
     this.shutDown();
-    if (this.options.linuxLineBehaviour !== false && this.board.isPlugged) this.board.setLines({ dtr: false, rts: false });
+    if (this.options.linuxLineBehaviour !== false && this.board.isReachable) this.board.setLines({ dtr: false, rts: false });
   }
 
   async setSignals(signals: SerialOutputSignals): Promise<void> {
@@ -166,9 +166,10 @@ export class InProcessSerialPort extends EventTarget implements SerialPort {
   }
 
   getInfo(): SerialPortInfo {
+    const ids = this.board.usbIds;
     return {
-      usbVendorId: this.options.vendorId ?? DEFAULT_VENDOR_ID,
-      usbProductId: this.options.productId ?? DEFAULT_PRODUCT_ID,
+      usbVendorId: this.options.vendorId ?? ids.vendorId,
+      usbProductId: this.options.productId ?? ids.productId,
     };
   }
 
@@ -176,6 +177,7 @@ export class InProcessSerialPort extends EventTarget implements SerialPort {
     if (this.state === 'opened') this.shutDown();
     this.forgotten = true;
     this.board.off('unplug', this.onUnplug);
+    this.board.off('usb-detach', this.onUnplug);
   }
 
   private checkOpen(what: string): void {

@@ -1,4 +1,4 @@
-import type { ChipIdentity, ChipProfile } from './chip-profiles.js';
+import type { BoardWiring, ChipIdentity, ChipProfile } from './chip-profiles.js';
 import type { FlashMemory } from './flash-memory.js';
 
 /**
@@ -14,6 +14,10 @@ const SPI_USR_ADDR = 1 << 30;
 const SPI_USR_MISO = 1 << 28;
 const SPI_USR_MOSI = 1 << 27;
 const SPI_W_REG_COUNT = 16;
+/** ESP8266: MISO and MOSI bit lengths share the USR1 register with the address length. */
+const ESP8266_MISO_BITLEN_SHIFT = 8;
+const ESP8266_MOSI_BITLEN_SHIFT = 17;
+const ESP8266_BITLEN_MASK = 0x1ff;
 
 /** JEDEC commands the simulated flash chip understands. */
 const SPIFLASH = {
@@ -32,6 +36,7 @@ const SPIFLASH = {
 export interface RegisterFileContext {
   profile: ChipProfile;
   identity: ChipIdentity;
+  wiring: BoardWiring;
   flash: FlashMemory;
   /** JEDEC manufacturer and memory-type bytes; capacity is derived from the flash size. */
   jedecManufacturer: number;
@@ -51,7 +56,7 @@ export class RegisterFile {
   private statusRegister = 0;
 
   constructor(private readonly ctx: RegisterFileContext) {
-    this.fixed = ctx.profile.fixedRegisters(ctx.identity);
+    this.fixed = ctx.profile.fixedRegisters(ctx.identity, ctx.wiring);
   }
 
   read(addr: number): number {
@@ -93,17 +98,26 @@ export class RegisterFile {
     const usr2 = this.spiReg(spi.usr2Offs);
     if (!(usr & SPI_USR_COMMAND)) return;
     const command = usr2 & 0xff;
-    const misoBits = usr & SPI_USR_MISO ? (this.spiReg(spi.misoDlenOffs) & 0xffffff) + 1 : 0;
-    const mosiBits = usr & SPI_USR_MOSI ? (this.spiReg(spi.mosiDlenOffs) & 0xffffff) + 1 : 0;
+    const usr1 = this.spiReg(spi.usr1Offs);
+    const misoLen =
+      spi.misoDlenOffs !== undefined ? this.spiReg(spi.misoDlenOffs) & 0xffffff : (usr1 >>> ESP8266_MISO_BITLEN_SHIFT) & ESP8266_BITLEN_MASK;
+    const mosiLen =
+      spi.mosiDlenOffs !== undefined ? this.spiReg(spi.mosiDlenOffs) & 0xffffff : (usr1 >>> ESP8266_MOSI_BITLEN_SHIFT) & ESP8266_BITLEN_MASK;
+    const misoBits = usr & SPI_USR_MISO ? misoLen + 1 : 0;
+    const mosiBits = usr & SPI_USR_MOSI ? mosiLen + 1 : 0;
     const mosi = new Uint8Array(Math.ceil(mosiBits / 8));
     for (let i = 0; i < mosi.length; i++) mosi[i] = (this.spiReg(spi.w0Offs + (i & ~3)) >>> ((i & 3) * 8)) & 0xff;
-    const addrLenBits = usr & SPI_USR_ADDR ? ((this.spiReg(spi.usr1Offs) >>> 26) & 0x3f) + 1 : 0;
-    // esptool shifts the address to the register's top bits (SPI_ADDR_REG_MSB).
-    const addr = addrLenBits > 0 ? this.spiReg(spi.addrOffs) >>> (32 - addrLenBits) : 0;
+    const addrLenBits = usr & SPI_USR_ADDR ? ((usr1 >>> 26) & 0x3f) + 1 : 0;
+    // Where the controller sends the address from its top bits, esptool shifts it there (SPI_ADDR_REG_MSB).
+    const rawAddr = this.spiReg(spi.addrOffs);
+    const addr = addrLenBits === 0 ? 0 : spi.addrRegMsb ? rawAddr >>> (32 - addrLenBits) : rawAddr & (2 ** addrLenBits - 1);
     const misoBytes = Math.min(Math.ceil(misoBits / 8), SPI_W_REG_COUNT * 4);
     const miso = this.ctx.flashAttached()
       ? this.flashCommand(command, mosi, addr, misoBytes)
       : new Uint8Array(misoBytes).fill(0xff);
+    // Bits arrive MSB first: a length that is not whole bytes keeps only the top bits of the last one.
+    const partialBits = misoBits % 8;
+    if (partialBits > 0 && miso.length > 0) miso[miso.length - 1] = miso[miso.length - 1]! & ((0xff << (8 - partialBits)) & 0xff);
     // MISO bytes land in W0.. little-endian; bytes beyond the read length keep their old value.
     for (let i = 0; i < miso.length; i++) {
       const regAddr = (spi.base + spi.w0Offs + (i & ~3)) >>> 0;

@@ -13,16 +13,17 @@ import type { StubImage } from './stub-image.js';
  * Request frame: `00 op size:u16 checksum:u32 data[size]`. Response frame:
  * `01 op size:u16 value:u32 data status`. How the two loaders differ, as modelled here:
  *
- * | | ROM (ESP32) | stub (esp-flasher-stub, shipped by esptool-js 0.7.0) |
+ * | | ROM (ESP32 family) | stub (esp-flasher-stub, shipped by esptool-js 0.7.0) |
  * |---|---|---|
- * | status | 4 bytes `status, error, 0, 0`; status 1 = failed | 2 bytes, big-endian code, 0xC1 00 = bad checksum |
+ * | status | 4 bytes `status, error, 0, 0` (ESP8266: 2 bytes); status 1 = failed | 2 bytes, big-endian code, 0xC1 00 = bad checksum |
  * | `value` | last READ_REG result (SYNC sets 0x20120707), echoed in every reply | 0 except READ_REG |
  * | SYNC | 8 replies, value non-zero | 8 replies, value 0 (how esptool spots a running stub) |
  * | unknown command | the invalid-message reply, 8 times, under another opcode | one 0xC3 00 reply |
+ * | GET_SECURITY_INFO | ESP32-S3/C3: 20 bytes with the chip id; ESP32, ESP8266: unknown command | chip's answer, or 0xFF 00 (not implemented) |
  * | FLASH_DATA | checks length, checksum, sequence; writes and verifies, then replies | checks length and checksum, replies, then writes; a write error comes back on the NEXT command |
- * | SPI_FLASH_MD5 | 32 lowercase hex ASCII characters | 16 raw bytes |
- * | flash access | only after SPI_ATTACH (8-byte payload) | always |
- * | erase | whole erase size at FLASH_BEGIN | sector by sector just ahead of the writes |
+ * | SPI_FLASH_MD5 | 32 lowercase hex ASCII characters (not in the ESP8266 ROM) | 16 raw bytes |
+ * | flash access | after SPI_ATTACH (8-byte payload); ESP8266: after FLASH_BEGIN | always |
+ * | erase | whole erase size at FLASH_BEGIN (ESP8266: plus its head-sector bug) | sector by sector just ahead of the writes |
  *
  * Facts whose exact value is not documented and was chosen here (kept in one place so a trace from a
  * real chip can correct them): the ROM's error code for a wrong sequence number or a wrong payload
@@ -69,6 +70,8 @@ const ROM_READ_SLOW_BLOCK = 64;
 const STUB_READ_PACKET_MAX = 4096;
 const CHECKSUM_SEED = 0xef;
 const KNOWN_OPS: ReadonlySet<number> = new Set(Object.values(OP));
+/** The ESP8266 ROM's erase routine works in 64 KB blocks of 16 sectors. */
+const ESP8266_SECTORS_PER_BLOCK = 16;
 
 export type LoaderKind = 'rom' | 'stub';
 
@@ -82,12 +85,25 @@ export class LoaderAborted extends Error {
 
 export type CorruptionPoint = 'wire' | 'flash';
 
+/**
+ * Which RAM images the simulated ROM runs as the flasher stub on MEM_END. `known`: only the stubs it
+ * was given (byte for byte: a stub whose upload went wrong must not pass for one). `any`: also any
+ * other image that arrived completely (every MEM_BEGIN region filled) and whose entry point lies in
+ * it; the simulation cannot execute code, so it assumes such an image is an esptool-protocol
+ * flasher stub (e.g. the one esptool.py uploads, which differs from esptool-js's).
+ */
+export type StubPolicy = 'known' | 'any';
+
 export interface LoaderHost {
   profile: ChipProfile;
   identity: ChipIdentity;
   flash: FlashMemory;
   registers: RegisterFile;
-  stub: StubImage | undefined;
+  /** Stub images this ROM recognises (esptool-js's, once loaded). */
+  stubs: readonly StubImage[];
+  stubPolicy: StubPolicy;
+  /** Told when an image ran as the stub under the `any` policy without being a known one. */
+  onUnknownStub?(entry: number): void;
   nextFrame(): Promise<Uint8Array>;
   sendFrame(payload: Uint8Array): void;
   /** New UART baud, effective once everything queued so far has been sent. */
@@ -141,6 +157,18 @@ function xorChecksum(data: Uint8Array): number {
   return c;
 }
 
+/**
+ * Bytes the ROM erases for FLASH_BEGIN(erase size, offset). Normally the size asked for; with the
+ * ESP8266 ROM's bug, N requested sectors from sector S become N + min(16 - S % 16, N) sectors.
+ */
+export function romEraseBytes(headTwice: boolean, offset: number, eraseSize: number): number {
+  if (!headTwice || eraseSize === 0) return eraseSize;
+  const sectors = Math.ceil(eraseSize / FLASH_SECTOR_SIZE);
+  const startSector = Math.floor(offset / FLASH_SECTOR_SIZE);
+  const head = Math.min(ESP8266_SECTORS_PER_BLOCK - (startSector % ESP8266_SECTORS_PER_BLOCK), sectors);
+  return (sectors + head) * FLASH_SECTOR_SIZE;
+}
+
 export class LoaderSession {
   private kindNow: LoaderKind = 'rom';
   private romValue = 0;
@@ -148,6 +176,8 @@ export class LoaderSession {
   private flashWrite: FlashWrite | null = null;
   private memWrite: MemWrite | null = null;
   private readonly ram: { addr: number; data: Uint8Array }[] = [];
+  /** Every MEM_BEGIN region of this session and how much of it arrived. */
+  private readonly memRegions: { start: number; size: number; received: number }[] = [];
   /** Stub: an error from the previous command's post-processing, reported instead of the next command. */
   private carried = STUB_STATUS.SUCCESS as number;
   private halted = false;
@@ -160,7 +190,7 @@ export class LoaderSession {
 
   /** Whether the ROM loader can reach the flash (the stub always can). */
   get spiAttached(): boolean {
-    return this.kindNow === 'stub' || this.flashAttached || !this.host.profile.romNeedsSpiAttach;
+    return this.kindNow === 'stub' || this.flashAttached;
   }
 
   /** Serve commands until the chip resets (`nextFrame` rejects) or jumps into code we cannot run. */
@@ -248,8 +278,12 @@ export class LoaderSession {
         this.romReply(op, ok());
         return;
       case OP.CHANGE_BAUDRATE: {
-        const baud = u32(data, 0);
-        if (baud === 0) return this.romReply(op, fail(ROM_ERROR.INVALID_FORMAT));
+        const requested = u32(data, 0);
+        if (requested === 0) return this.romReply(op, fail(ROM_ERROR.INVALID_FORMAT));
+        // The ESP32 ROM computes the divider from its RC-calibrated idea of the crystal: the line
+        // ends up off by the calibration error unless the host compensated (esptool does).
+        const { romCalibratedXtalHz, xtalHz } = profile;
+        const baud = romCalibratedXtalHz ? Math.round((requested * xtalHz) / romCalibratedXtalHz) : requested;
         // The reply still goes out at the old rate; the switch follows.
         this.romReply(op, ok());
         this.host.changeBaud(baud);
@@ -294,6 +328,13 @@ export class LoaderSession {
         this.romReply(op, ok(Buffer.from(this.host.flash.md5Hex(addr, len), 'latin1')));
         return;
       }
+      case OP.GET_SECURITY_INFO: {
+        // Only ROMs that know the command get here (ESP32-S3, ESP32-C3: 20 bytes with the chip id).
+        const info = profile.romSecurityInfo?.(this.host.identity);
+        if (!info) return this.romInvalidReply();
+        this.romReply(op, ok(info));
+        return;
+      }
       case OP.READ_FLASH_SLOW: {
         const addr = u32(data, 0);
         const len = u32(data, 4);
@@ -315,12 +356,16 @@ export class LoaderSession {
     const eraseSize = u32(data, 0);
     const blockSize = u32(data, 8);
     const offset = u32(data, 12);
+    const { profile, flash } = this.host;
+    // The ESP8266 ROM has no SPI_ATTACH command: FLASH_BEGIN attaches the flash (esptool's
+    // ESP8266ROM.flash_spi_attach is a FLASH_BEGIN(0, 0)).
+    if (profile.romFlashAttach === 'flash-begin') this.flashAttached = true;
     if (!this.spiAttached) return fail(ROM_ERROR.RESULT_WRONG);
     this.endFlashWrite();
-    if (!this.host.flash.contains(offset, eraseSize)) return fail(ROM_ERROR.RESULT_WRONG);
+    if (!flash.contains(offset, eraseSize)) return fail(ROM_ERROR.RESULT_WRONG);
     // The ROM erases the whole region up front, in whole sectors (erase size is rounded up by the
     // host for compressed writes: esptool-js sends ceil(size / 16 KB) * 16 KB).
-    this.host.flash.eraseRange(offset, eraseSize);
+    flash.eraseRange(offset, Math.min(romEraseBytes(profile.romEraseHeadTwice, offset, eraseSize), flash.size - offset));
     this.flashWrite = {
       compressed,
       writePos: offset,
@@ -377,7 +422,7 @@ export class LoaderSession {
     if (xorChecksum(payload) !== (checksum & 0xff)) return fail(ROM_ERROR.CHECKSUM);
     if (seq !== mem.nextSeq) return fail(ROM_ERROR.INVALID_FORMAT);
     if (payload.length > mem.remaining) return fail(ROM_ERROR.RAM_SIZE);
-    this.ram.push({ addr: mem.writePos, data: payload.slice() });
+    this.noteRam(mem.writePos, payload);
     mem.writePos += payload.length;
     mem.remaining -= payload.length;
     mem.nextSeq++;
@@ -393,13 +438,28 @@ export class LoaderSession {
       if (offset + size > range[1]) return fail(ROM_ERROR.RAM_SIZE);
     }
     this.memWrite = { writePos: offset, remaining: size, nextSeq: 0 };
+    this.memRegions.push({ start: offset, size, received: 0 });
     return ok();
+  }
+
+  private noteRam(addr: number, data: Uint8Array): void {
+    this.ram.push({ addr, data: data.slice() });
+    const region = this.memRegions[this.memRegions.length - 1];
+    if (region) region.received += data.length;
   }
 
   /** MEM_END with an entry point: run the stub if that is what was loaded, else hang. */
   private jump(entry: number): void {
-    const stub = this.host.stub;
-    if (stub && entry === stub.entry && this.ramHolds(stub.textStart, stub.text) && this.ramHolds(stub.dataStart, stub.data)) {
+    const known = this.host.stubs.some(
+      (stub) => entry === stub.entry && this.ramHolds(stub.textStart, stub.text) && this.ramHolds(stub.dataStart, stub.data),
+    );
+    const complete =
+      this.memRegions.length > 0 &&
+      this.memRegions.every((r) => r.received === r.size) &&
+      this.memRegions.some((r) => entry >= r.start && entry < r.start + r.size);
+    const runs = known || (this.host.stubPolicy === 'any' && complete);
+    if (runs && !known) this.host.onUnknownStub?.(entry);
+    if (runs) {
       this.kindNow = 'stub';
       this.endFlashWrite();
       this.memWrite = null;
@@ -548,7 +608,7 @@ export class LoaderSession {
           break;
         }
         // The stub neither checks the checksum nor the sequence number of MEM_DATA.
-        this.ram.push({ addr: mem.writePos, data: payload.slice() });
+        this.noteRam(mem.writePos, payload);
         mem.writePos += payload.length;
         mem.remaining -= payload.length;
         break;

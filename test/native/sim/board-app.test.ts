@@ -116,7 +116,7 @@ describe('after flashing: the application and its self-test', () => {
     const result = parseSelfTest(text.split('\r\n'));
     expect(result.checks.token).toEqual({ check: 'token', ok: true, proof: proof(token, n) });
     expect(result.checks.fw).toEqual({ check: 'fw', ok: true, value: '2.4.1' });
-    expect(result.summary).toEqual({ selftest: 'done', ok: true, checks: 2 });
+    expect(result.summary).toEqual({ selftest: 'done', ok: true, checks: 7 });
     expect(text).not.toContain(token);
   });
 
@@ -135,7 +135,7 @@ describe('after flashing: the application and its self-test', () => {
     const result = await selfTest(board, nonce());
     expect(result.checks.token).toMatchObject({ ok: false, reason: expect.stringContaining('no AuthToken') });
     expect(result.checks.fw).toMatchObject({ ok: true, value: '1.0.0' });
-    expect(result.summary).toEqual({ selftest: 'done', ok: false, checks: 2 });
+    expect(result.summary).toEqual({ selftest: 'done', ok: false, checks: 7 });
   });
 
   it('rejects a malformed nonce instead of signing it', async () => {
