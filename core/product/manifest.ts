@@ -22,6 +22,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { StationError, stationError } from '../../common/errors.js';
+import { selfTestPlanSchema } from '../../common/self-test-plan.js';
 import { getLabelStock } from '../labels/label-stock.js';
 import { CHIP_FAMILIES, CHIP_IMAGE_FACTS, type ChipFamilyName, flashSizeBytes } from '../payload/chip-families.js';
 import { buildEdgentClassicNvsImage } from '../payload/edgent-classic-payload.js';
@@ -52,7 +53,9 @@ const offset = z.union([
   z.number().int().nonnegative(),
   z.string().regex(/^0x[0-9a-fA-F]+$/, 'offsets are numbers or "0x" hex strings').transform((s) => parseInt(s, 16)),
 ]);
-const relativePath = z.string().min(1).refine((p) => !p.includes('\0'), 'a path');
+/** Longest relative path a manifest may name: errors quote it, so a hostile file cannot bloat them. */
+const MANIFEST_PATH_CHARS_MAX = 1024;
+const relativePath = z.string().min(1).max(MANIFEST_PATH_CHARS_MAX).refine((p) => !p.includes('\0'), 'a path');
 const wifiSchema = z.strictObject({ ssid: z.string().min(1).max(32), pass: z.string().max(63).optional() });
 const partitionLabel = z.string().min(1).max(16).default(DEFAULT_NVS_LABEL);
 
@@ -114,7 +117,6 @@ const buildSchema = z.strictObject({
   }),
 });
 
-const testStepSchema = z.strictObject({ name: z.string().min(1), command: z.string().min(1), expect: z.string().min(1) });
 
 export const productManifestSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -135,10 +137,8 @@ export const productManifestSchema = z.strictObject({
     labelStock: z.string().min(1),
     /** The operator scans each printed label back before its token counts as labelled. */
     scanBack: z.boolean().default(true),
-    /** Placeholder: the self-test the station runs (the HMAC token proof) and extra console checks, not run yet. */
-    testPlan: z
-      .strictObject({ selfTest: z.boolean().default(true), steps: z.array(testStepSchema).default([]) })
-      .default({ selfTest: true, steps: [] }),
+    /** The self-test plan: checks, expected values and limits, timeouts (common/self-test-plan.ts). */
+    testPlan: selfTestPlanSchema.prefault({}),
   }),
 });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { StationError } from '../../common/errors.js';
 import type { CloudClient } from '../cloud/cloud-client.js';
 import type { StationDatabase } from '../db/open-database.js';
 import type { ProductConfig } from '../product/product.js';
@@ -30,17 +31,35 @@ export async function ensureStock(options: EnsureStockOptions): Promise<number> 
   const requestId = pending?.value ?? randomUUID();
   if (!pending) db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(PENDING_PULL_KEY, requestId);
   const batch = await options.client.pullBatch({ count: options.batchSize, templateId: Number(options.product.templateId), requestId, stationId: options.stationId });
-  const imported = db.transaction(() => {
-    const n = queue.importBatch({
-      batchId: batch.batchId,
-      cloudBatchId: batch.batchId,
-      templateId: String(batch.templateId),
-      orgId: batch.orgId,
-      tokens: batch.tokens.map((t) => ({ authToken: t.deviceToken, qrToken: t.token })),
-    });
-    db.prepare('DELETE FROM settings WHERE key = ?').run(PENDING_PULL_KEY);
-    return n;
-  })();
+  let imported: number;
+  try {
+    imported = db.transaction(() => {
+      const n = queue.importBatch({
+        batchId: batch.batchId,
+        cloudBatchId: batch.batchId,
+        templateId: String(batch.templateId),
+        orgId: batch.orgId,
+        tokens: batch.tokens.map((t) => ({ authToken: t.deviceToken, qrToken: t.token })),
+      });
+      db.prepare('DELETE FROM settings WHERE key = ?').run(PENDING_PULL_KEY);
+      return n;
+    })();
+  } catch (err) {
+    // A batch that repeats a token (or batch id) this station already holds: the cloud broke its
+    // uniqueness promise. Nothing was imported (one transaction); retrying gets the same batch.
+    if (err instanceof Error && /UNIQUE constraint failed/.test(err.message)) {
+      throw new StationError(
+        {
+          code: 'CLOUD_REJECTED',
+          message: 'The cloud sent a token batch that repeats tokens this station already holds; nothing was imported — call a supervisor.',
+          operatorFault: false,
+          details: { reason: 'duplicate-token', batchId: batch.batchId },
+        },
+        { cause: err },
+      );
+    }
+    throw err;
+  }
   options.log?.(`pulled batch ${batch.batchId}: ${imported} tokens`);
   return imported;
 }

@@ -4,6 +4,7 @@ import type { BoardInfo } from '../../common/board.js';
 import { StationError, stationError, toErrorData } from '../../common/errors.js';
 import { transitionSlot, type LabelRef, type ResumeOffer, type SlotState, type SlotView, type TokenRef } from '../../common/slot-state.js';
 import type { SelfTestResult } from '../../common/self-test-protocol.js';
+import type { SelfTestPlan } from '../../common/self-test-plan.js';
 import type { TokenState } from '../../common/token-state.js';
 import type { FlashJob, FlashOutcome, FlashRegion } from '../../native/flash/esptool-flasher.js';
 import type { ProbeJob, ProbeOutcome } from '../../native/flash/probe-board.js';
@@ -38,6 +39,10 @@ export interface StationEngineDeps {
   probe: (job: ProbeJob) => Promise<ProbeOutcome>;
   flash: (job: FlashJob) => Promise<FlashOutcome>;
   selfTest: (options: SelfTestOptions) => Promise<SelfTestResult>;
+  /** The product's test plan (checks, limits, timeouts); default: the token proof only. */
+  testPlan?: SelfTestPlan;
+  /** Where each self-test run is kept per board (checks, values, redacted serial log). */
+  recordTestRun?: (run: { tokenId: number; boardMac: string; slotId: string; result: SelfTestResult; expectedToken: string }) => void;
   slotCount: number;
   /** Port path -> slot id from earlier runs, and where to record new ones. */
   slotAssignments?: Record<string, string>;
@@ -65,6 +70,10 @@ interface Slot {
   pendingScan: { qrPayload: string; record: DeviceRecord; since: number } | null;
 }
 
+/** The low-stock warning fires below max(LOW_STOCK_MIN_TOKENS, slots × LOW_STOCK_ROUNDS) tokens. */
+const LOW_STOCK_MIN_TOKENS = 20;
+const LOW_STOCK_ROUNDS = 5;
+
 /** Progress events are rate-limited so eight slots flashing at once do not flood the UI. */
 const PROGRESS_MIN_INTERVAL_MS = 100;
 
@@ -83,6 +92,7 @@ const ORDER: readonly TokenState[] = ['available', 'reserved', 'written', 'verif
  */
 export class StationEngine {
   private readonly slots: Slot[];
+  private readonly startedAt = new Date().toISOString();
   /** Physical port path -> slot id. */
   private readonly locations: Map<string, string>;
   private readonly listeners: { [E in keyof StationEngineEvents]: Set<StationEngineEvents[E]> } = {
@@ -117,7 +127,13 @@ export class StationEngine {
   }
 
   stock(): StockView {
-    return this.deps.queue.stock();
+    const { queue } = this.deps;
+    return {
+      ...queue.stock(),
+      shift: { since: this.startedAt, done: queue.countReachedSince('labelled', this.startedAt), failed: queue.countReachedSince('failed', this.startedAt) },
+      // Enough for a few rounds of every slot: time to pull a batch before the line stops.
+      lowStockAt: Math.max(LOW_STOCK_MIN_TOKENS, this.slots.length * LOW_STOCK_ROUNDS),
+    };
   }
 
   /** Provision (or resume) the board in a slot. Resolves when the run is over; progress comes as events. */
@@ -134,6 +150,22 @@ export class StationEngine {
     return this.provision(slot, board, resume).finally(() => {
       slot.running = false;
     });
+  }
+
+  /**
+   * QA: lend the board in an idle slot to `use` (a re-test), holding the slot busy meanwhile so no
+   * provisioning run starts on it. The slot's state is not changed.
+   */
+  async withIdleBoard<T>(slotId: string, use: (board: AttachedBoard, view: SlotView, mac: string | null) => Promise<T>): Promise<T> {
+    const slot = this.slot(slotId);
+    if (slot.running || slot.state.kind === 'probing') throw stationError('BUSY', `Slot ${slot.index} is busy with its board — wait until it is idle.`, true);
+    if (!slot.board) throw stationError('INVALID_INPUT', `Slot ${slot.index} has no board — plug the board in first.`, true);
+    slot.running = true;
+    try {
+      return await use(slot.board, this.view(slot), slot.mac);
+    } finally {
+      slot.running = false;
+    }
   }
 
   /** Operator acknowledged a finished or failed slot: check the board again for the next run. */
@@ -246,7 +278,13 @@ export class StationEngine {
 
       // The board reset into its app: a native-USB board may have re-enumerated under a new tty
       // name meanwhile, so open whatever is attached at this slot's port now.
-      const result = await this.deps.selfTest({ port: (slot.board ?? board).openPort(), expectedToken: authToken });
+      const result = await this.deps.selfTest({
+        port: (slot.board ?? board).openPort(),
+        expectedToken: authToken,
+        ...(this.deps.testPlan ? { plan: this.deps.testPlan } : {}),
+      });
+      // The run is kept whatever its outcome (QA reads it back); a failure to store it fails the board.
+      this.deps.recordTestRun?.({ tokenId, boardMac: outcome.mac, slotId: slot.id, result, expectedToken: authToken });
       if (!result.ok) throw stationError('SELFTEST_FAILED', result.reason ?? 'The board failed its self-test.', false);
       const verified = this.advanceTo(tokenId, 'verified', {}, `selftest ${result.checks.length} checks in ${result.durationMs} ms`);
       this.setState(slot, { kind: 'labelling', board: boardInfo, token: tokenRef });

@@ -62,7 +62,10 @@ describe('the demo product manifest', () => {
     const { build, ...plain } = config;
     expect(plain).toEqual({ ...DEMO_PRODUCT, templateId: 'T', orgId: 7 });
     expect(build.chipFamily).toBe('ESP32');
-    expect(product.testPlan).toEqual({ selfTest: true, steps: [] });
+    expect(product.testPlan.selfTest).toBe(true);
+    expect(product.testPlan.checks.map((c) => c.check)).toEqual(['token', 'fw', 'app_md5', 'heap', 'wifi', 'periph:sht30']);
+    expect(product.testPlan.checks.find((c) => c.check === 'heap')?.min).toBe(60_000);
+    expect(product.testPlan.timeouts).toEqual({ resendMs: 1_000, lineGapMs: 3_000, totalMs: 10_000 });
   });
 
   it('ships the firmware the committed script makes (app at most 256 KB)', () => {

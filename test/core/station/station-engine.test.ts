@@ -129,6 +129,38 @@ describe('StationEngine', () => {
     expect(placed).toEqual([2]);
   });
 
+  it('runs the product\'s test plan, stores each run per board, and the slot shows the failing check\'s reason', async () => {
+    const { TestRunStore } = await import('../../../core/qa/test-run-store.js');
+    const { selfTestPlanSchema } = await import('../../../common/self-test-plan.js');
+    const runs = new TestRunStore(db);
+    const plan = selfTestPlanSchema.parse({ checks: [{ check: 'token' }, { check: 'heap', min: 60_000 }] });
+    const seenPlans: unknown[] = [];
+    deps.testPlan = plan;
+    deps.recordTestRun = (run) => runs.record({ ...run, kind: 'provision' });
+    deps.selfTest = async (options) => {
+      seenPlans.push(options.plan);
+      return {
+        ok: false,
+        checks: [],
+        results: [{ check: 'heap', ok: false, value: 41_000, expected: '≥ 60000', reason: 'Self-test check "heap" reported 41000, below the minimum 60000.', durationMs: 4 }],
+        log: [`leaked ${options.expectedToken}`],
+        reason: 'Self-test check "heap" reported 41000, below the minimum 60000.',
+        durationMs: 9,
+      };
+    };
+    const e = engine();
+    watcher.plug('slot-1');
+    await e.idle();
+    await e.runSlot('slot-1');
+    expect(seenPlans).toEqual([plan]);
+    expect(e.slotViews()[0]?.state).toMatchObject({ kind: 'failed', error: { code: 'SELFTEST_FAILED', message: 'Self-test check "heap" reported 41000, below the minimum 60000.' } });
+    const stored = runs.forToken(1);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ kind: 'provision', ok: false, boardMac: 'aa:bb:cc:dd:ee:01', slotId: 'slot-1', log: ['leaked ‹redacted›'] });
+    expect(stored[0]?.checks[0]).toMatchObject({ check: 'heap', value: 41_000 });
+    expect(queue.get(1).state).toBe('failed');
+  });
+
   it('never labels a board that fails its self-test, and burns its token', async () => {
     deps.selfTest = async () => ({ ok: false, checks: [], reason: 'The board holds a different token than the one written — do not pack it; call a supervisor.', durationMs: 1 });
     const e = engine();
@@ -138,7 +170,7 @@ describe('StationEngine', () => {
     expect(e.slotViews()[0]?.state).toMatchObject({ kind: 'failed', error: { code: 'SELFTEST_FAILED' } });
     expect(queue.get(1)).toMatchObject({ state: 'failed', failureCode: 'SELFTEST_FAILED' });
     expect(placed).toEqual([]);
-    expect(queue.pendingOutbox()).toEqual([]);
+    expect(queue.pendingOutbox().filter((o) => o.kind === 'device-record')).toEqual([]);
   });
 
   it('commits the reservation before the first byte goes to the board', async () => {

@@ -1,0 +1,139 @@
+import { StationError } from '../../common/errors.js';
+import type { CheckResult } from '../../common/self-test-plan.js';
+import type { SelfTestResult } from '../../common/self-test-protocol.js';
+import { ImprovClient, IMPROV_PROVISION_TIMEOUT_MS } from '../../native/improv/improv-client.js';
+import { SerialSession } from '../../native/improv/serial-session.js';
+import { makeRedactor } from '../../native/selftest/redact.js';
+import type { WebSerialPortLike } from '../../native/serial/web-serial-port.js';
+
+/** A console command's JSON answer must arrive within this long. */
+export const CONSOLE_ANSWER_TIMEOUT_MS = 2_000;
+/** After `config erase` the board restarts: ROM, bootloader, app, console (a real ESP32: ~1 s). */
+export const REBOOT_TIMEOUT_MS = 8_000;
+/** While the board reboots, ask for `status` again this often. */
+const STATUS_RETRY_MS = 300;
+
+export interface DynamicQaOptions {
+  port: WebSerialPortLike;
+  /** The QA network: provisioned for the test, erased before the board ships. */
+  wifi: { ssid: string; pass: string };
+  provisionTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+interface BoardStatus {
+  state: string;
+  configured: boolean;
+  wifi: string | null;
+}
+
+function parseStatus(line: string): BoardStatus | null {
+  const start = line.indexOf('{"');
+  if (start < 0) return null;
+  try {
+    const v = JSON.parse(line.slice(start)) as Record<string, unknown>;
+    if (typeof v.state !== 'string' || typeof v.configured !== 'boolean') return null;
+    return { state: v.state, configured: v.configured, wifi: typeof v.wifi === 'string' ? v.wifi : null };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * QA of a dynamic-token product (same firmware for every unit, no token at the factory; the
+ * customer's phone app sets it up later). Over USB:
+ *   1. Improv: the board is `ready` (unconfigured), says who it is, joins the QA network;
+ *   2. `status`: it reports that network, configured;
+ *   3. `config erase` (Edgent's factory reset), the board restarts;
+ *   4. `status` + Improv: it is back unconfigured (`WAIT_CONFIG`, Improv `ready`).
+ * The station never ships a board with the QA network in it: once provisioning was attempted, the
+ * erase runs whatever failed in between, and a board whose erase is not confirmed fails.
+ * Returned in the self-test result shape, so it is stored like any test run (kind `dynamic`).
+ */
+export async function dynamicQa(options: DynamicQaOptions): Promise<SelfTestResult> {
+  const started = Date.now();
+  const redact = makeRedactor(undefined);
+  const results: CheckResult[] = [];
+  let session: SerialSession;
+  try {
+    session = await SerialSession.open(options.port);
+  } catch {
+    return { ok: false, checks: [], results, log: [], reason: 'The board is not connected — plug it back in and test again.', durationMs: 0 };
+  }
+  const improv = new ImprovClient(session);
+  const step = async (check: string, run: () => Promise<string | number | undefined>): Promise<boolean> => {
+    const t0 = Date.now();
+    try {
+      const value = await run();
+      results.push({ check, ok: true, durationMs: Date.now() - t0, ...(value !== undefined ? { value } : {}) });
+      return true;
+    } catch (err) {
+      const reason = err instanceof StationError || err instanceof Error ? err.message : String(err);
+      results.push({ check, ok: false, reason: redact(reason), durationMs: Date.now() - t0 });
+      return false;
+    }
+  };
+  const status = async (timeoutMs: number): Promise<BoardStatus> => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      session.drain();
+      await session.sendLine('status').catch(() => undefined);
+      const line = await session.nextLine((l) => parseStatus(l) !== null, Math.min(STATUS_RETRY_MS, Math.max(1, deadline - Date.now())));
+      const parsed = line ? parseStatus(line) : null;
+      if (parsed) return parsed;
+    }
+    throw new Error(`the board did not report its status within ${timeoutMs} ms`);
+  };
+
+  let attemptedProvision = false;
+  try {
+    const ready = await step('improv_state', async () => {
+      const state = await improv.getState();
+      if (state !== 'ready') throw new Error(`the board is already "${state}", expected an unconfigured board`);
+      return state;
+    });
+    if (ready) {
+      await step('improv_info', async () => {
+        const info = await improv.deviceInfo();
+        return `${info.firmware} ${info.version} (${info.chip})`;
+      });
+      attemptedProvision = true;
+      const joined = await step('wifi_provision', async () => {
+        await improv.sendWifi(options.wifi.ssid, options.wifi.pass, options.provisionTimeoutMs ?? IMPROV_PROVISION_TIMEOUT_MS);
+        return options.wifi.ssid;
+      });
+      if (joined) {
+        await step('provisioned', async () => {
+          const s = await status(CONSOLE_ANSWER_TIMEOUT_MS);
+          if (!s.configured || s.wifi !== options.wifi.ssid) throw new Error(`the board reports ${s.state} on ${s.wifi ?? 'no network'}, not on "${options.wifi.ssid}"`);
+          return s.state;
+        });
+      }
+    }
+  } finally {
+    if (attemptedProvision) {
+      // The factory reset runs whatever happened above: no QA network leaves the station in a board.
+      await step('config_erase', async () => {
+        session.drain();
+        await session.sendLine('config erase');
+        const ack = await session.nextLine((l) => l.includes('"config":"erased"'), CONSOLE_ANSWER_TIMEOUT_MS);
+        if (!ack) throw new Error('the board did not confirm `config erase`');
+        return 'erased';
+      });
+      await step('unconfigured', async () => {
+        const s = await status(REBOOT_TIMEOUT_MS);
+        if (s.configured || s.state !== 'WAIT_CONFIG') throw new Error(`after the factory reset the board is still configured (${s.state}${s.wifi ? ` on ${s.wifi}` : ''}) — do not ship it`);
+        const state = await improv.getState();
+        if (state !== 'ready') throw new Error(`after the factory reset Improv reports "${state}", not ready`);
+        return s.state;
+      });
+    }
+    await session.close();
+  }
+  const failed = results.find((r) => !r.ok);
+  const log = session.log.map(redact);
+  options.log?.(`dynamic QA: ${failed ? `failed at ${failed.check}` : 'passed'}`);
+  const durationMs = Date.now() - started;
+  if (failed) return { ok: false, checks: [], results, log, reason: `Dynamic QA step "${failed.check}" failed: ${failed.reason ?? 'no reason'}.`, durationMs };
+  return { ok: true, checks: [], results, log, durationMs };
+}

@@ -1,0 +1,147 @@
+import { stationError } from '../../common/errors.js';
+import { qrTokenOfScan, type QaBoardHistory, type QaRetestResult, type QaTestRun } from '../../common/qa.js';
+import type { SelfTestPlan } from '../../common/self-test-plan.js';
+import type { SelfTestResult } from '../../common/self-test-protocol.js';
+import type { SlotView } from '../../common/slot-state.js';
+import type { SelfTestOptions } from '../../native/selftest/self-test-runner.js';
+import type { AttachedBoard } from '../../native/usb/board-watcher.js';
+import type { StationDatabase } from '../db/open-database.js';
+import type { TokenQueue, TokenRecord } from '../queue/token-queue.js';
+import type { TestRunRecord, TestRunStore } from './test-run-store.js';
+
+export interface QaServiceDeps {
+  db: StationDatabase;
+  queue: TokenQueue;
+  testRuns: TestRunStore;
+  engine: {
+    slotViews(): SlotView[];
+    withIdleBoard<T>(slotId: string, use: (board: AttachedBoard, view: SlotView, mac: string | null) => Promise<T>): Promise<T>;
+  };
+  selfTest: (options: SelfTestOptions) => Promise<SelfTestResult>;
+  plan?: SelfTestPlan;
+  log?: (line: string) => void;
+}
+
+const SLOT_ID = /^slot-[1-8]$/;
+
+/**
+ * QA mode: look a board up by its label (or the slot it sits in), re-run the product's test plan on
+ * it, and ship it. Only a board whose latest test run passed can become `shipped`.
+ */
+export class QaService {
+  constructor(private readonly deps: QaServiceDeps) {}
+
+  lookup(code: string): QaBoardHistory {
+    return this.history(this.resolve(code));
+  }
+
+  /** Re-runs the test plan on the board in `slotId`; the board must prove it holds its token. */
+  async retest(slotId: string): Promise<QaRetestResult> {
+    const { run, tokenId } = await this.deps.engine.withIdleBoard(slotId, async (board, view, mac) => {
+      const ref = tokenOfSlot(view);
+      if (!ref) throw stationError('INVALID_INPUT', `The board in slot ${view.index} holds no token of this station — provision it first.`, true);
+      const token = this.deps.queue.get(ref.id);
+      const expectedToken = this.deps.queue.authTokenOf(token.id);
+      let result: SelfTestResult;
+      if (mac && token.boardMac && mac.toLowerCase() !== token.boardMac.toLowerCase()) {
+        // The slot's probe read another chip than the one the token was written to.
+        result = { ok: false, checks: [], results: [], log: [], reason: `This is not the board token …${token.qrToken.slice(-6)} was written to (MAC ${mac}) — do not ship it.`, durationMs: 0 };
+      } else {
+        result = await this.deps.selfTest({ port: board.openPort(), expectedToken, ...(this.deps.plan ? { plan: this.deps.plan } : {}) });
+      }
+      const stored = this.deps.testRuns.record({ tokenId: token.id, boardMac: mac ?? token.boardMac, slotId, kind: 'retest', result, expectedToken });
+      this.deps.log?.(`qa: re-test of token #${token.id} in ${slotId}: ${stored.ok ? 'passed' : 'failed'}`);
+      return { run: stored, tokenId: token.id };
+    });
+    return { ok: run.ok, reason: run.reason, history: this.history(this.deps.queue.get(tokenId)) };
+  }
+
+  /** labelled -> shipped, only when the board's latest test run passed. */
+  ship(code: string): QaBoardHistory {
+    const token = this.resolve(code);
+    const blocker = this.shipBlocker(token);
+    if (blocker) throw stationError('INVALID_INPUT', blocker, true);
+    const latest = this.deps.testRuns.latestForToken(token.id);
+    this.deps.queue.advance(token.id, 'shipped', {}, undefined, `shipped after test run #${latest?.id ?? '?'} passed`);
+    this.deps.log?.(`qa: token #${token.id} shipped`);
+    return this.history(this.deps.queue.get(token.id));
+  }
+
+  private resolve(code: string): TokenRecord {
+    const trimmed = code.trim();
+    if (SLOT_ID.test(trimmed)) {
+      const view = this.deps.engine.slotViews().find((v) => v.id === trimmed);
+      const ref = view ? tokenOfSlot(view) : null;
+      if (!ref) throw stationError('NOT_FOUND', `Slot ${trimmed.replace('slot-', '')} holds no provisioned board.`, true);
+      return this.deps.queue.get(ref.id);
+    }
+    const token = this.deps.queue.findByQrToken(qrTokenOfScan(trimmed));
+    if (!token) throw stationError('NOT_FOUND', 'No board of this station carries that label.', true);
+    return token;
+  }
+
+  private shipBlocker(token: TokenRecord): string | undefined {
+    if (token.state === 'shipped') return 'This board is already shipped.';
+    if (token.state !== 'labelled') return `This board cannot ship: its token is ${token.state}, not labelled.`;
+    const latest = this.deps.testRuns.latestForToken(token.id);
+    if (!latest) return 'This board has no test run — re-test it first.';
+    if (!latest.ok) return `This board's latest test failed (${latest.reason ?? 'no reason'}) — it cannot ship.`;
+    return undefined;
+  }
+
+  private history(token: TokenRecord): QaBoardHistory {
+    const { db, queue, testRuns } = this.deps;
+    const label = db
+      .prepare('SELECT sheet_id AS sheetId, position, serial, print_job_id AS printJobId FROM labels WHERE token_id = ?')
+      .get(token.id) as { sheetId: string; position: number; serial: string; printJobId: number | null } | undefined;
+    const sync = db
+      .prepare(`SELECT record_id AS recordId, kind, created_at AS queuedAt, sent_at AS sentAt, attempts FROM outbox WHERE record_id LIKE ? ORDER BY id`)
+      .all(`%:${token.id}`) as QaBoardHistory['sync'];
+    const slot = this.deps.engine.slotViews().find((v) => tokenOfSlot(v)?.id === token.id);
+    const blocker = this.shipBlocker(token);
+    return {
+      token: {
+        id: token.id,
+        qrToken: token.qrToken,
+        state: token.state,
+        boardMac: token.boardMac,
+        failureCode: token.failureCode,
+        payloadSha256: token.payloadSha256,
+        batchId: token.batchId,
+        updatedAt: token.updatedAt,
+      },
+      label: label
+        ? { sheetId: label.sheetId, position: label.position, serial: label.serial, printed: label.printJobId !== null }
+        : token.labelSheetId !== null && token.labelPosition !== null
+          ? { sheetId: token.labelSheetId, position: token.labelPosition, serial: null, printed: false }
+          : null,
+      audit: queue.auditFor(token.id).map((a) => ({ at: a.at, event: a.event, fromState: a.fromState, toState: a.toState, detail: a.detail })),
+      testRuns: testRuns.forToken(token.id).map(toQaRun),
+      sync,
+      slotId: slot?.id ?? null,
+      canShip: blocker === undefined,
+      ...(blocker !== undefined && token.state !== 'shipped' ? { shipBlocker: blocker } : {}),
+    };
+  }
+}
+
+function toQaRun(run: TestRunRecord): QaTestRun {
+  return {
+    id: run.id,
+    kind: run.kind,
+    ok: run.ok,
+    reason: run.reason,
+    checks: run.checks,
+    log: run.log,
+    durationMs: run.durationMs,
+    boardMac: run.boardMac,
+    slotId: run.slotId,
+    at: run.createdAt,
+  };
+}
+
+/** The token a slot's board holds, in any state that names one. */
+function tokenOfSlot(view: SlotView): { id: number; qrToken: string } | null {
+  const state = view.state as { token?: { id: number; qrToken: string }; resume?: { token: { id: number; qrToken: string } } };
+  return state.token ?? state.resume?.token ?? null;
+}
