@@ -43,6 +43,8 @@ export interface EmbeddedStationOptions {
   boardTransport?: VirtualRackTransport;
   /** Make virtual boards' serial links take real UART time. */
   throttleBoards?: boolean;
+  /** Provision each fresh board as soon as it is plugged and checked. */
+  autoRun?: boolean;
   /** Product manifest in resources/products/ (default: the demo thermostat). */
   productId?: string;
   /** `full`: write bootloader, partition table and app too (skipping what already matches). */
@@ -140,6 +142,7 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       queue,
       watcher,
       slotAssignments: assignments,
+      autoRun: options.autoRun ?? false,
       onSlotAssigned: (location, slotId) => saveSlotAssignment(db, location, slotId),
       labels,
       buildPayload: (token) => build.buildTokenPayload(token).regions,

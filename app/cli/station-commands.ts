@@ -31,6 +31,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
       usb: { type: 'boolean' },
       printer: { type: 'string' },
       'full-flash': { type: 'boolean' },
+      auto: { type: 'boolean' },
       'supervisor-pin': { type: 'string' },
     },
     strict: true,
@@ -75,6 +76,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
     hardware: values.usb ? 'usb' : 'virtual',
     ...(values.printer ? { printer: values.printer } : {}),
     plan: values['full-flash'] ? 'full' : 'token-only',
+    autoRun: values.auto ?? false,
     ...(supervisorPin !== undefined ? { supervisorPin } : {}),
     log: (line) => io.out(`${new Date().toISOString()} ${line}\n`),
   });

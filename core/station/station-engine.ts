@@ -46,6 +46,8 @@ export interface StationEngineDeps {
   slotCount: number;
   /** Port path -> slot id from earlier runs, and where to record new ones. */
   slotAssignments?: Record<string, string>;
+  /** Provision every fresh board as soon as its probe passed (plug -> … -> label, no click). */
+  autoRun?: boolean;
   onSlotAssigned?: (location: string, slotId: string) => void;
   /** Station log; lines never carry an AuthToken. */
   log?: (line: string) => void;
@@ -222,6 +224,9 @@ export class StationEngine {
         return;
       }
       this.setState(slot, { kind: 'detected', board: info });
+      // Hands-free line: a fresh board starts as soon as it is checked. A resumable board waits for
+      // the operator (it holds a token already: a person decides).
+      if (this.deps.autoRun) this.runSlot(slot.id).catch((err: unknown) => this.deps.log?.(`slot ${slot.index}: auto-run did not start: ${String(err)}`));
     } catch (err) {
       if (!current()) return;
       this.setState(slot, { kind: 'failed', board: board.info, error: toErrorData(err) });

@@ -358,4 +358,12 @@ describe('StationEngine', () => {
       ['app', 0x10000],
     ]);
   });
+  it('runs itself with autoRun: a plugged board goes all the way without a click', async () => {
+    deps.autoRun = true;
+    const e = engine();
+    watcher.plug('slot-1');
+    await e.idle();
+    expect(e.slotViews()[0]?.state.kind).toBe('done');
+    expect(queue.get(1).state).toBe('labelled');
+  });
 });
