@@ -1,25 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { CloudClient } from '../cloud/cloud-client.js';
-import type { StationDatabase } from '../db/open-database.js';
-import type { ProductConfig } from '../product/product.js';
-import type { TokenQueue } from '../queue/token-queue.js';
-import { ensureStock } from '../station/ensure-stock.js';
+import { ensureStock, type EnsureStockOptions } from '../station/ensure-stock.js';
 
 /** A supervisor's pull whose reply has not been imported yet: `{requestId, count}` (JSON). */
 const PENDING_MANUAL_PULL_KEY = 'pending_manual_pull';
 
-export interface TokenPullerOptions {
-  db: StationDatabase;
-  queue: TokenQueue;
-  client: CloudClient;
-  product: ProductConfig;
-  stationId: string;
-  /** Tokens per automatic top-up. */
-  batchSize: number;
-  /** Top up when fewer than this many tokens are available (default: a quarter of a batch). */
-  lowWater?: number;
-  log?: (line: string) => void;
-}
+/** The same facts a top-up needs: the puller is ensureStock, serialised, plus manual pulls. */
+export type TokenPullerOptions = EnsureStockOptions;
 
 /**
  * Every pull from the cloud goes through here, one at a time: the sync loop's automatic top-up
