@@ -157,6 +157,7 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       slotCount,
       log,
     });
+    closers.unshift(() => engine.dispose());
     const service = new StationService({
       name: `Station ${stationId}`,
       productName: product.name,

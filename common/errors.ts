@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'BUSY',
   'UNAUTHORIZED',
   'ILLEGAL_TRANSITION',
+  'INTERRUPTED',
   'INTERNAL',
 ] as const;
 

@@ -175,6 +175,20 @@ export class TokenQueue {
    * A board failed for good: its token is burned (state `failed`), never returned to the queue,
    * and the cloud is told in the same transaction (an outbox `token-void`, reason `burned`).
    */
+  /**
+   * Tokens a board may hold without a finished record: reserved, written, or verified with no label
+   * placed yet (a verified token with a label waits for its scan-back, which QA can still do).
+   */
+  interrupted(): TokenRecord[] {
+    return this.db
+      .prepare(
+        `SELECT ${TOKEN_COLUMNS} FROM tokens t JOIN batches b ON b.id = t.batch_id
+         WHERE t.state IN ('reserved', 'written') OR (t.state = 'verified' AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.token_id = t.id))
+         ORDER BY t.id`,
+      )
+      .all() as TokenRecord[];
+  }
+
   burn(id: number, failureCode: string, detail?: string): TokenRecord {
     const token = this.get(id);
     return this.advance(id, 'failed', { failureCode }, this.voidRecord(token, 'burned'), detail);

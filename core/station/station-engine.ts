@@ -48,6 +48,11 @@ export interface StationEngineDeps {
   slotAssignments?: Record<string, string>;
   /** Provision every fresh board as soon as its probe passed (plug -> … -> label, no click). */
   autoRun?: boolean;
+  /**
+   * After a restart, tokens left mid-job (the station was killed or lost power) wait this long for
+   * their board to be plugged back and resumed; then they are burned (never reused). Default 10 min.
+   */
+  interruptedGraceMs?: number;
   onSlotAssigned?: (location: string, slotId: string) => void;
   /** Station log; lines never carry an AuthToken. */
   log?: (line: string) => void;
@@ -72,6 +77,9 @@ interface Slot {
   pendingScan: { qrPayload: string; record: DeviceRecord; since: number } | null;
 }
 
+/** How long tokens left mid-job by a crash wait for their board before they are burned. */
+const INTERRUPTED_GRACE_MS = 10 * 60_000;
+
 /** The low-stock warning fires below max(LOW_STOCK_MIN_TOKENS, slots × LOW_STOCK_ROUNDS) tokens. */
 const LOW_STOCK_MIN_TOKENS = 20;
 const LOW_STOCK_ROUNDS = 5;
@@ -95,6 +103,8 @@ const ORDER: readonly TokenState[] = ['available', 'reserved', 'written', 'verif
 export class StationEngine {
   private readonly slots: Slot[];
   private readonly startedAt = new Date().toISOString();
+  private readonly interruptedAtStart: Set<number>;
+  private interruptedTimer: ReturnType<typeof setTimeout> | null = null;
   /** Physical port path -> slot id. */
   private readonly locations: Map<string, string>;
   private readonly listeners: { [E in keyof StationEngineEvents]: Set<StationEngineEvents[E]> } = {
@@ -114,6 +124,14 @@ export class StationEngine {
       generation: 0,
       pendingScan: null,
     }));
+    // Tokens that were mid-job when the station last stopped: a board re-plugged within the grace
+    // time resumes its own token (probe); the rest are burned, so the stock stays honest.
+    this.interruptedAtStart = new Set(deps.queue.interrupted().map((t) => t.id));
+    if (this.interruptedAtStart.size > 0) {
+      deps.log?.(`${this.interruptedAtStart.size} token(s) were mid-job when the station stopped: waiting for their boards to resume`);
+      this.interruptedTimer = setTimeout(() => this.burnInterrupted(), deps.interruptedGraceMs ?? INTERRUPTED_GRACE_MS);
+      this.interruptedTimer.unref?.();
+    }
     deps.watcher.on('attach', (board) => this.onAttach(board));
     deps.watcher.on('detach', (location) => this.onDetach(location));
     for (const board of deps.watcher.attached()) this.onAttach(board);
@@ -178,6 +196,37 @@ export class StationEngine {
     if (slot.state.kind !== 'done' && slot.state.kind !== 'failed') return;
     if (slot.board) void this.probe(slot, slot.board);
     else this.setState(slot, { kind: 'empty' });
+  }
+
+  /**
+   * Burns the tokens left mid-job by the last stop whose board did not come back: not in any slot's
+   * current work, still where the crash left them. Returns how many.
+   */
+  burnInterrupted(): number {
+    this.interruptedTimer = null;
+    const busy = new Set<number>();
+    for (const slot of this.slots) {
+      const state = slot.state;
+      if ('token' in state && state.token) busy.add(state.token.id);
+      if (state.kind === 'detected' && state.resume) busy.add(state.resume.token.id);
+    }
+    let burned = 0;
+    for (const token of this.deps.queue.interrupted()) {
+      if (!this.interruptedAtStart.has(token.id) || busy.has(token.id)) continue;
+      this.deps.queue.burn(token.id, 'INTERRUPTED', 'mid-job when the station stopped; its board did not come back');
+      burned += 1;
+    }
+    if (burned > 0) {
+      this.deps.log?.(`burned ${burned} token(s) left mid-job by the last stop`);
+      this.emitStock();
+    }
+    return burned;
+  }
+
+  /** Stops timers (station shutdown). */
+  dispose(): void {
+    if (this.interruptedTimer) clearTimeout(this.interruptedTimer);
+    this.interruptedTimer = null;
   }
 
   /** Waits until no slot is probing or running (tests, orderly shutdown). */

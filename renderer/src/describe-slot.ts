@@ -76,6 +76,7 @@ export const FAILURE_TITLES: Record<ErrorCode, string> = {
   BUSY: 'Busy',
   UNAUTHORIZED: 'Not allowed',
   ILLEGAL_TRANSITION: 'Out of order',
+  INTERRUPTED: 'Interrupted',
   INTERNAL: 'Internal error',
 };
 

@@ -366,4 +366,21 @@ describe('StationEngine', () => {
     expect(e.slotViews()[0]?.state.kind).toBe('done');
     expect(queue.get(1).state).toBe('labelled');
   });
+  it('after a restart, resumes a mid-job token whose board comes back and burns the others after the grace time', async () => {
+    const a = queue.reserve('slot-1', '/dev/fake-slot-1'); // board A was being flashed
+    const b = queue.reserve('slot-2', '/dev/fake-slot-2'); // board B too; it never comes back
+    queue.advance(b.id, 'written');
+    deps.interruptedGraceMs = 60_000;
+    const e = engine(); // the station restarts
+    heldNvs = new TextEncoder().encode(token(a.id).authToken);
+    watcher.plug('slot-1');
+    await e.idle();
+    expect(e.slotViews()[0]?.state).toMatchObject({ kind: 'detected', resume: { token: { id: a.id } } });
+    expect(e.burnInterrupted()).toBe(1);
+    expect(queue.get(b.id)).toMatchObject({ state: 'failed', failureCode: 'INTERRUPTED' });
+    expect(queue.get(a.id).state).toBe('reserved');
+    await e.runSlot('slot-1');
+    expect(queue.get(a.id).state).toBe('labelled');
+    e.dispose();
+  });
 });
