@@ -5,37 +5,9 @@ import { openStationDatabase, type StationDatabase } from '../../../core/db/open
 import { TokenQueue } from '../../../core/queue/token-queue.js';
 import { StationEngine, type StationEngineDeps } from '../../../core/station/station-engine.js';
 import type { FlashJob, FlashOutcome } from '../../../native/flash/esptool-flasher.js';
-import type { AttachedBoard, BoardWatcher, BoardWatcherEvents } from '../../../native/usb/board-watcher.js';
 import { DEMO_PRODUCT } from '../../../core/product/product.js';
-import { ScriptedPort } from '../../support/scripted-port.js';
+import { FakeWatcher } from '../../support/fake-watcher.js';
 
-class FakeWatcher implements BoardWatcher {
-  private boards: AttachedBoard[] = [];
-  private attachL = new Set<BoardWatcherEvents['attach']>();
-  private detachL = new Set<BoardWatcherEvents['detach']>();
-  on<E extends keyof BoardWatcherEvents>(event: E, l: BoardWatcherEvents[E]): void {
-    (event === 'attach' ? this.attachL : this.detachL).add(l as never);
-  }
-  off<E extends keyof BoardWatcherEvents>(event: E, l: BoardWatcherEvents[E]): void {
-    (event === 'attach' ? this.attachL : this.detachL).delete(l as never);
-  }
-  attached(): AttachedBoard[] {
-    return this.boards;
-  }
-  unplug(location: string): void {
-    this.boards = this.boards.filter((b) => b.location !== location);
-    for (const l of this.detachL) l(location);
-  }
-  plug(location: string): void {
-    const board: AttachedBoard = {
-      info: { port: `/dev/fake-${location}`, transport: 'virtual' },
-      location,
-      openPort: () => new ScriptedPort(() => undefined),
-    };
-    this.boards.push(board);
-    for (const l of this.attachL) l(board);
-  }
-}
 
 function outcome(regions: FlashOutcome['regions']): FlashOutcome {
   return { chip: 'ESP32-D0WD-V3', chipFamily: 'ESP32', mac: 'aa:bb:cc:dd:ee:01', regions, durationMs: 1, baudRate: 921_600, retries: [] };

@@ -9,37 +9,13 @@ import { StationEngine } from '../../../core/station/station-engine.js';
 import { SyncEngine } from '../../../core/sync/sync-engine.js';
 import { TokenPuller } from '../../../core/sync/token-puller.js';
 import type { FlashOutcome } from '../../../native/flash/esptool-flasher.js';
-import type { AttachedBoard, BoardWatcher, BoardWatcherEvents } from '../../../native/usb/board-watcher.js';
 import { FAULTS, startFaultProxy, type Fault, type FaultProxy } from '../../support/fault-proxy.js';
-import { ScriptedPort } from '../../support/scripted-port.js';
+import { FakeWatcher } from '../../support/fake-watcher.js';
 
 /** The client's deadline per request; the proxy's `slow` fault outlasts it. */
 const CLIENT_TIMEOUT_MS = 300;
 const SLOW_FAULT_MS = 1_000;
 
-class FakeWatcher implements BoardWatcher {
-  private boards: AttachedBoard[] = [];
-  private attachL = new Set<BoardWatcherEvents['attach']>();
-  private detachL = new Set<BoardWatcherEvents['detach']>();
-  on<E extends keyof BoardWatcherEvents>(event: E, l: BoardWatcherEvents[E]): void {
-    (event === 'attach' ? this.attachL : this.detachL).add(l as never);
-  }
-  off<E extends keyof BoardWatcherEvents>(event: E, l: BoardWatcherEvents[E]): void {
-    (event === 'attach' ? this.attachL : this.detachL).delete(l as never);
-  }
-  attached(): AttachedBoard[] {
-    return this.boards;
-  }
-  plug(location: string): void {
-    const board: AttachedBoard = { info: { port: `/dev/fake-${location}`, transport: 'virtual' }, location, openPort: () => new ScriptedPort(() => undefined) };
-    this.boards.push(board);
-    for (const l of this.attachL) l(board);
-  }
-  unplug(location: string): void {
-    this.boards = this.boards.filter((b) => b.location !== location);
-    for (const l of this.detachL) l(location);
-  }
-}
 
 /**
  * The issue's proof, over real HTTP against the real cloud/ service: the network is cut at every
