@@ -23,7 +23,7 @@ import { LabelQueue } from '../core/station/label-queue.js';
 import { StationEngine } from '../core/station/station-engine.js';
 import { flashBoard } from '../native/flash/esptool-flasher.js';
 import { probeBoard } from '../native/flash/probe-board.js';
-import { findNvsString } from '../native/sim/nvs-reader.js';
+import { findNvsString } from '../native/nvs/nvs-reader.js';
 import { runSelfTest } from '../native/selftest/self-test-runner.js';
 import { VirtualRack, type VirtualRackTransport } from '../native/sim/virtual-rack.js';
 import { BoardTable } from '../native/usb/board-table.js';

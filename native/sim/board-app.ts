@@ -17,7 +17,7 @@ import { checkImage, type AppDescription } from './app-image.js';
 import type { ChipIdentity, ChipProfile } from './chip-profiles.js';
 import { formatMac } from './chip-profiles.js';
 import type { FlashMemory } from './flash-memory.js';
-import { findNvsString } from './nvs-reader.js';
+import { findNvsString } from '../nvs/nvs-reader.js';
 import {
   findBootAppPartition,
   findNvsPartition,

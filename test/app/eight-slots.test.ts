@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlotState } from '../../common/slot-state.js';
 import { startEmbeddedStation, type EmbeddedStation } from '../../app/embedded-station.js';
-import { findNvsString } from '../../native/sim/nvs-reader.js';
+import { findNvsString } from '../../native/nvs/nvs-reader.js';
 
 /**
  * The whole station (cloud pull, queue, engine, esptool-js, virtual boards, self-test, labels) with

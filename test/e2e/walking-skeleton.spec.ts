@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startBrowserMode, type BrowserModeStation } from '../../app/browser-mode.js';
-import { findNvsString } from '../../native/sim/nvs-reader.js';
+import { findNvsString } from '../../native/nvs/nvs-reader.js';
 import { decodeLabelPdf, extractPdfText } from '../support/label-decode.js';
 
 let station: BrowserModeStation;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { StationError } from '../../../common/errors.js';
 import { ARDUINO_DEFAULT_NVS_SIZE, buildEdgentNvsImage, edgentNvsEntries, isBlynkAuthToken } from '../../../core/payload/edgent-payload.js';
-import { findNvsString, readNvs } from '../../../native/sim/nvs-reader.js';
+import { findNvsString, readNvs } from '../../../native/nvs/nvs-reader.js';
 import { readVectorBin, vectorPath } from './nvs-vectors.js';
 
 // The same made-up token as in test/vectors/nvs/edgent.csv.

@@ -20,7 +20,7 @@ import {
 } from '../../../core/payload/mfg-config.js';
 import { buildNvsImage } from '../../../core/payload/nvs-image.js';
 import { readPythonCsv, writePythonCsvRow } from '../../../core/payload/python-csv.js';
-import { findNvsString, readNvs } from '../../../native/sim/nvs-reader.js';
+import { findNvsString, readNvs } from '../../../native/nvs/nvs-reader.js';
 
 const DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../vectors/nvs-schemas');
 const TOKEN = 'Xq7-bN2_kP9sLm4TzR8vW1yH5cJ0aDfE';

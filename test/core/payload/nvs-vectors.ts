@@ -7,7 +7,7 @@ import { pbkdf2Sync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NvsNamespaceMap, NvsValue } from '../../../native/sim/nvs-reader.js';
+import type { NvsNamespaceMap, NvsValue } from '../../../native/nvs/nvs-reader.js';
 
 export const VECTOR_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../vectors/nvs');
 

@@ -15,7 +15,7 @@ import {
 } from '../../../core/product/manifest.js';
 import { DEMO_PRODUCT } from '../../../core/product/product.js';
 import { buildImage } from '../../../native/sim/app-image.js';
-import { findNvsString, readNvs } from '../../../native/sim/nvs-reader.js';
+import { findNvsString, readNvs } from '../../../native/nvs/nvs-reader.js';
 import { VirtualBoard } from '../../../native/sim/virtual-board.js';
 import { buildDemoFirmware, DEMO_FIRMWARE_DIR, DEMO_FIRMWARE_VERSION } from '../../../scripts/make-demo-firmware.js';
 import { firmwareReadsTag } from '../payload/firmware-vectors.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nvsCrc32, nvsEntryCrc32, nvsPageHeaderCrc32 } from '../../../common/crc32.js';
-import { findNvsString, readNvs } from '../../../native/sim/nvs-reader.js';
+import { findNvsString, readNvs } from '../../../native/nvs/nvs-reader.js';
 import { expectedValues, plain, readVectorBin, VECTOR_NAMES } from '../../core/payload/nvs-vectors.js';
 
 const TOKEN = 'Xq7-bN2_kP9sLm4TzR8vW1yH5cJ0aDfE'; // the made-up token in edgent.csv
