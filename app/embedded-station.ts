@@ -4,20 +4,23 @@ import type { CommandArgs, CommandName, CommandResult, StationApi, StationEvent 
 import { startCloudServer, type CloudServer } from '../cloud/server.js';
 import { FlashlineCloudClient } from '../core/cloud/cloud-client.js';
 import { defaultDataDir, ensureDir } from '../core/app/data-dir.js';
-import { loadOrCreateCredentials } from '../core/app/station-secrets.js';
+import { loadOrCreateCredentials, type EmbeddedCloudCredentials } from '../core/app/station-secrets.js';
 import { StationService } from '../core/app/station-service.js';
 import { openStationDatabase, type StationDatabase } from '../core/db/open-database.js';
-import { defaultProductManifestPath, loadProductManifest, productConfigFromManifest } from '../core/product/manifest.js';
 import { DEMO_PRODUCT, type ProductConfig } from '../core/product/product.js';
+import type { ProductionControl } from '../core/settings/production-control.js';
 import { TokenQueue } from '../core/queue/token-queue.js';
 import { CupsPrinter } from '../core/printing/cups-printer.js';
 import { FolderPrinter } from '../core/printing/folder-printer.js';
 import { SpooledPrinter } from '../core/printing/spooled-printer.js';
-import { stationKeyBeside } from '../core/secrets/station-key.js';
+import { stationKeyBeside, type StationKeySource } from '../core/secrets/station-key.js';
 import { SupervisorAuth } from '../core/supervisor/supervisor-auth.js';
+import { SupervisorTools } from '../core/supervisor/supervisor-tools.js';
 import { SyncEngine } from '../core/sync/sync-engine.js';
 import { TokenPuller } from '../core/sync/token-puller.js';
 import { QaService } from '../core/qa/qa-service.js';
+import { cloudCheckForLine } from '../core/qa/cloud-check.js';
+import { dynamicProductRefusal, dynamicQaWiring, virtualBoardCloud } from './qa-wiring.js';
 import { TestRunStore } from '../core/qa/test-run-store.js';
 import { LabelQueue } from '../core/station/label-queue.js';
 import { StationEngine } from '../core/station/station-engine.js';
@@ -26,10 +29,12 @@ import { probeBoard } from '../native/flash/probe-board.js';
 import { findNvsString } from '../native/nvs/nvs-reader.js';
 import { runSelfTest } from '../native/selftest/self-test-runner.js';
 import { VirtualRack, type VirtualRackTransport } from '../native/sim/virtual-rack.js';
+import { RemoteRack, boardHostCloud } from '../native/sim/board-host-client.js';
 import { BoardTable } from '../native/usb/board-table.js';
 import type { BoardWatcher } from '../native/usb/board-watcher.js';
 import { UsbWatcher, type UsbHotplug } from '../native/usb/usb-watcher.js';
 import { SerialPort } from 'serialport';
+import { openProductLine } from './product-line.js';
 
 export interface EmbeddedStationOptions {
   dataDir?: string;
@@ -43,6 +48,11 @@ export interface EmbeddedStationOptions {
   boardTransport?: VirtualRackTransport;
   /** Make virtual boards' serial links take real UART time. */
   throttleBoards?: boolean;
+  /**
+   * Control socket of a board host (native/sim/board-host.ts): the boards live in that process, on
+   * pseudo-terminals, and outlive this station (benches, crash harness). Replaces the virtual rack.
+   */
+  boardHost?: string;
   /** Provision each fresh board as soon as it is plugged and checked. */
   autoRun?: boolean;
   /** Product manifest in resources/products/ (default: the demo thermostat). */
@@ -59,6 +69,10 @@ export interface EmbeddedStationOptions {
   cloudUrl?: string;
   /** Sync loop period when healthy (ms); default SYNC_INTERVAL_MS. */
   syncIntervalMs?: number;
+  /** The station key from elsewhere (Electron: safeStorage, handed over by the main process); default the 0600 file. */
+  keySource?: StationKeySource;
+  /** The embedded cloud's client credentials from elsewhere (Electron: safeStorage); default the 0600 file. */
+  cloudCredentials?: EmbeddedCloudCredentials;
   log?: (line: string) => void;
 }
 
@@ -68,7 +82,9 @@ export interface EmbeddedStation extends StationApi {
   readonly queue: TokenQueue;
   readonly rack: VirtualRack;
   readonly labels: LabelQueue;
+  /** The product the line builds now (a live view: it follows a switch in Settings). */
   readonly product: ProductConfig;
+  readonly production: ProductionControl;
   readonly db: StationDatabase;
   readonly cloud: CloudServer;
   readonly sync: SyncEngine;
@@ -87,23 +103,33 @@ const STATION_ID_KEY = 'station_id';
 export async function startEmbeddedStation(options: EmbeddedStationOptions = {}): Promise<EmbeddedStation> {
   const log = options.log ?? (() => undefined);
   const dataDir = ensureDir(options.dataDir ?? defaultDataDir());
-  const credentials = loadOrCreateCredentials(join(dataDir, 'cloud-credentials.json'));
+  const credentials = options.cloudCredentials ?? loadOrCreateCredentials(join(dataDir, 'cloud-credentials.json'));
   const cloud = await startCloudServer({ dbPath: join(dataDir, 'cloud.db'), seed: credentials, log: (line) => log(`cloud: ${line}`) });
   const dbPath = join(dataDir, 'station.db');
   // AuthTokens are sealed at rest with the station key (a 0600 file beside the database).
-  const db = openStationDatabase(dbPath, { keySource: stationKeyBeside(dbPath) });
+  const db = openStationDatabase(dbPath, { keySource: options.keySource ?? stationKeyBeside(dbPath) });
   const closers: (() => Promise<void> | void)[] = [() => cloud.close(), () => void db.close()];
   try {
     const stationId = stationIdOf(db);
     const queue = new TokenQueue(db);
-    // The demo product comes from its manifest (firmware parts, partition table, payload schema).
-    const manifest = loadProductManifest(defaultProductManifestPath(options.productId ?? DEMO_PRODUCT.id));
-    const loaded = productConfigFromManifest(manifest, {
+    // The product comes from its manifest (firmware parts, partition table, payload schema): the
+    // one chosen in Settings (settings table), else `productId` (default: the demo). `product` is a
+    // live view: a supervisor's switch (app/product-line.ts) reaches everything that holds it.
+    const slotCount = options.slots ?? 2;
+    const productLine = openProductLine({
+      db,
+      queue,
+      dataDir,
+      defaultProductId: options.productId ?? DEMO_PRODUCT.id,
+      plan: options.plan ?? 'token-only',
       templateId: String(cloud.seed.templateId),
       orgId: cloud.seed.orgId,
+      autoRunDefault: options.autoRun ?? false,
+      slotCount,
+      log,
     });
-    const { build, ...config } = loaded;
-    const product: ProductConfig = { ...config, plan: options.plan ?? 'token-only' };
+    const { line, production } = productLine;
+    const product = line.product;
     const client = new FlashlineCloudClient({ baseUrl: options.cloudUrl ?? cloud.url, clientId: credentials.clientId, clientSecret: credentials.clientSecret });
     const puller = new TokenPuller({ db, queue, client, product, stationId, batchSize: options.batchSize ?? 100, log });
     // The first stock comes before the line starts; when the cloud is out of reach the station
@@ -122,9 +148,12 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
     const supervisor = new SupervisorAuth(db);
     const initialSupervisorPin = supervisor.ensurePin(options.supervisorPin);
 
-    const rack = new VirtualRack({ transport: options.boardTransport ?? 'pty', throttle: options.throttleBoards ?? false, log });
+    // Virtual boards reach the embedded cloud like devices do (connect with their token: cloud check, dynamic QA).
+    const rack = new VirtualRack({ transport: options.boardTransport ?? 'pty', throttle: options.throttleBoards ?? false, board: virtualBoardCloud(cloud.url), log });
     closers.unshift(() => rack.close());
-    const watcher: BoardWatcher = options.hardware === 'usb' ? await startUsbWatcher(log) : rack;
+    const remote = options.hardware !== 'usb' && options.boardHost ? await RemoteRack.connect(options.boardHost, log, boardHostCloud(virtualBoardCloud(cloud.url))) : null;
+    if (remote) closers.unshift(() => remote.close());
+    const watcher: BoardWatcher = options.hardware === 'usb' ? await startUsbWatcher(log) : (remote ?? rack);
     if (watcher instanceof UsbWatcher) closers.unshift(() => watcher.stop());
     const assignments = loadSlotAssignments(db);
     // Printing goes to a CUPS printer when one is named (spooled: a failed job keeps its sheet),
@@ -133,7 +162,6 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       ? new SpooledPrinter(new CupsPrinter(options.printer), join(dataDir, 'print-spool'))
       : new FolderPrinter(join(dataDir, 'printed'));
     const labels = new LabelQueue(db, product, stationId, join(dataDir, 'labels'), printer, { autoPrintFullSheet: true, log });
-    const slotCount = options.slots ?? 2;
     // Every self-test run is kept per board (QA reads them back; only a board that passed ships).
     const testRuns = new TestRunStore(db);
     const engine = new StationEngine({
@@ -142,27 +170,43 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       queue,
       watcher,
       slotAssignments: assignments,
-      autoRun: options.autoRun ?? false,
+      get autoRun() {
+        return production.autoRun;
+      },
+      get lowStockThreshold() {
+        return production.lowStockThreshold;
+      },
       onSlotAssigned: (location, slotId) => saveSlotAssignment(db, location, slotId),
       labels,
-      buildPayload: (token) => build.buildTokenPayload(token).regions,
-      firmwareRegions: build.firmwareRegions,
+      buildPayload: (token) => line.buildPayload(token),
+      get firmwareRegions() {
+        return line.firmwareRegions;
+      },
       // Edgent keeps its token in NVS namespace `blynk`, string key `auth`.
       readToken: (nvs) => findNvsString(nvs, 'blynk', 'auth'),
       probe: probeBoard,
       flash: flashBoard,
       selfTest: runSelfTest,
-      testPlan: manifest.testPlan,
+      get testPlan() {
+        return line.testPlan;
+      },
       recordTestRun: (run) => testRuns.record({ ...run, kind: 'provision' }),
+      // Manifest `flashline.cloudCheck` of the product on the line now (core/qa/cloud-check.ts).
+      cloudCheck: cloudCheckForLine(() => line.current.loaded.manifest.flashline.cloudCheck, client),
+      provisionRefusal: () => dynamicProductRefusal(line.current.loaded),
       slotCount,
       log,
     });
     closers.unshift(() => engine.dispose());
+    productLine.bind({ slots: () => engine.slotViews(), printer: printer.name });
     const service = new StationService({
       name: `Station ${stationId}`,
-      productName: product.name,
+      get productName() {
+        return product.name;
+      },
       orgId: product.orgId,
-      batchId: () => (db.prepare('SELECT id FROM batches ORDER BY pulled_at DESC, rowid DESC LIMIT 1').get() as { id: string } | undefined)?.id ?? null,
+      batchId: () => production.headerBatchId(),
+      production,
       engine,
       labels,
       queue,
@@ -171,11 +215,34 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       puller,
       supervisor,
       db,
-      qa: new QaService({ db, queue, testRuns, engine, selfTest: runSelfTest, plan: manifest.testPlan, log }),
+      // Supervisor's CSV pull, batch download, cloud disclaim/delete, held records (issue 7).
+      tools: new SupervisorTools({
+        db,
+        queue,
+        puller,
+        csvClient: client,
+        lifecycle: client,
+        templateId: () => Number(product.templateId),
+        inUse: (tokenId) => engine.slotViews().some((slot) => 'token' in slot.state && slot.state.token?.id === tokenId && !['done', 'failed'].includes(slot.state.kind)),
+        log,
+      }),
+      qa: new QaService({
+        db,
+        queue,
+        testRuns,
+        engine,
+        selfTest: runSelfTest,
+        get plan() {
+          return line.testPlan;
+        },
+        // Dynamic-token products (testPlan.dynamic): Improv + provisioning token + `config erase`.
+        ...dynamicQaWiring(client, cloud.seed.orgId),
+        log,
+      }),
       log,
     });
     sync.start();
-    if (options.hardware !== 'usb') {
+    if (options.hardware !== 'usb' && !remote) {
       for (let i = 1; i <= Math.min(options.virtualBoards ?? 2, slotCount); i++) await rack.plug(`slot-${i}`);
     }
 
@@ -186,6 +253,7 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       rack,
       labels,
       product,
+      production,
       db,
       cloud,
       sync,

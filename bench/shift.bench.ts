@@ -9,6 +9,10 @@
  *
  *   npx tsx bench/shift.bench.ts                 # 2,000 boards
  *   SHIFT_BOARDS=200 npx tsx bench/shift.bench.ts  # a quick run
+ *   SHIFT_BOARDS_IN=host …                        # boards in a board host process, on ptys
+ *
+ * With SHIFT_BOARDS_IN=host the boards run in a child process (native/sim/board-host-main.ts) on
+ * pseudo-terminals opened through the real serialport path, so the lag measured is the station's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +21,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startEmbeddedStation } from '../app/embedded-station.js';
 import type { SlotState } from '../common/slot-state.js';
 import type { BoardFaults } from '../native/sim/virtual-board.js';
+import { BoardHostClient } from '../native/sim/board-host-client.js';
+import { spawnBoardHost } from '../native/sim/spawn-board-host.js';
 
 const BOARDS = Number(process.env.SHIFT_BOARDS ?? 2_000);
 const SLOTS = Number(process.env.SHIFT_SLOTS ?? 8);
+const BOARDS_IN = process.env.SHIFT_BOARDS_IN === 'host' ? 'host' : 'station';
 /** How long one board may take end to end before the bench calls the slot stuck. */
 const BOARD_DEADLINE_MS = 120_000;
 
@@ -38,7 +45,32 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'flashline-shift-'));
-  const station = await startEmbeddedStation({ dataDir: dir, slots: SLOTS, virtualBoards: 0, boardTransport: 'in-process', batchSize: 500, log: () => undefined });
+  const host = BOARDS_IN === 'host' ? await spawnBoardHost(join(dir, 'boards.sock')) : null;
+  const station = await startEmbeddedStation({
+    dataDir: dir,
+    slots: SLOTS,
+    virtualBoards: 0,
+    boardTransport: 'in-process',
+    ...(host ? { boardHost: host.socketPath } : {}),
+    batchSize: 500,
+    log: () => undefined,
+  });
+  // The operator's hands: the in-process rack, or the board host's control socket.
+  const hands = host ? await BoardHostClient.connect(host.socketPath) : null;
+  const rack = {
+    plug: async (slotId: string, options: { seed: number; faults?: BoardFaults }) => {
+      if (hands) await hands.plug(slotId, options);
+      else await station.rack.plug(slotId, options);
+    },
+    setFaults: async (slotId: string, faults: BoardFaults) => {
+      if (hands) await hands.setFaults(slotId, faults);
+      else station.rack.boardIn(slotId)!.setFaults(faults);
+    },
+    unplug: async (slotId: string) => {
+      if (hands) await hands.unplug(slotId);
+      else await station.rack.unplug(slotId);
+    },
+  };
   const lag = monitorEventLoopDelay({ resolution: 10 });
   global.gc?.();
   const memStart = process.memoryUsage();
@@ -85,10 +117,10 @@ async function main(): Promise<void> {
       // Odd boards carry their fault from the plug (the probe meets it, before any token is
       // reserved); even boards get it once probed, so it hits the flash or the self-test.
       const atPlug = fault !== null && n % 2 === 1;
-      await station.rack.plug(slotId, { seed: 10_000 + n, ...(atPlug ? { faults: fault.faults } : {}) });
+      await rack.plug(slotId, { seed: 10_000 + n, ...(atPlug ? { faults: fault.faults } : {}) });
       const ready = await waitSlot(slotId, (s) => s.kind === 'detected' || s.kind === 'failed');
       if (ready.kind === 'detected') {
-        if (fault && !atPlug) station.rack.boardIn(slotId)!.setFaults(fault.faults);
+        if (fault && !atPlug) await rack.setFaults(slotId, fault.faults);
         await station.call('runSlot', { slotId });
         const end = await waitSlot(slotId, (s) => s.kind === 'awaiting-scan' || s.kind === 'done' || s.kind === 'failed');
         if (end.kind === 'awaiting-scan') {
@@ -102,7 +134,7 @@ async function main(): Promise<void> {
         count(`refused at probe ${ready.kind === 'failed' ? ready.error.code : ''}${fault ? ` (${fault.name})` : ' (no fault!)'}`);
       }
       durations.push(performance.now() - started);
-      await station.rack.unplug(slotId);
+      await rack.unplug(slotId);
       // A failed slot keeps showing its error until the operator clears it.
       if (stateOf(slotId).kind === 'failed') await station.call('clearSlot', { slotId });
       await waitSlot(slotId, (s) => s.kind === 'empty');
@@ -137,7 +169,7 @@ async function main(): Promise<void> {
   durations.sort((a, b) => a - b);
   const q = (p: number) => durations[Math.min(durations.length - 1, Math.floor(p * durations.length))]!;
 
-  console.log(`\nShift: ${BOARDS} boards, ${SLOTS} slots, in-process virtual boards (unthrottled), token-only plan`);
+  console.log(`\nShift: ${BOARDS} boards, ${SLOTS} slots, ${host ? 'virtual boards in a board host process on ptys' : 'in-process virtual boards'} (unthrottled), token-only plan`);
   console.log(`  wall time            ${seconds.toFixed(1)} s`);
   console.log(`  boards/hour          ${Math.round((BOARDS / seconds) * 3600)} (passed ${passed}: ${Math.round((passed / seconds) * 3600)}/h)`);
   console.log(`  per board            p50 ${(q(0.5) / 1000).toFixed(2)} s, p99 ${(q(0.99) / 1000).toFixed(2)} s`);
@@ -149,6 +181,8 @@ async function main(): Promise<void> {
   console.log(`  tokens by state:     ${states.map((s) => `${s.state} ${s.n}`).join(', ')}`);
   console.log(`  labelled == passed   ${labelled === passed ? 'yes' : `NO (${labelled} vs ${passed})`}; tokens on two labels: ${dupLabels}; integrity_check: ${integrity}`);
   await station.close();
+  hands?.close();
+  await host?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -1,5 +1,6 @@
 import type { StationErrorData } from './errors.js';
-import type { QaBoardHistory, QaRetestResult } from './qa.js';
+import type { QaBoardHistory, QaDynamicResult, QaRetestResult } from './qa.js';
+import type { SettingsChange, SettingsView } from './settings.js';
 import type { SlotView } from './slot-state.js';
 
 /**
@@ -41,6 +42,10 @@ export interface StationInfo {
   batchId: string | null;
   /** Virtual boards can be plugged from the UI (simulator mode). */
   simulator: boolean;
+  /** Settings (common/settings.ts): the product's id, whether product and batch were chosen yet, station-wide sounds. */
+  productId?: string;
+  productionChosen?: boolean;
+  sounds?: boolean;
 }
 
 export interface StationSnapshot {
@@ -95,6 +100,46 @@ export interface ReportsView {
   batches: BatchView[];
 }
 
+/** One problem of one CSV row, numbered as a spreadsheet shows it (the header is row 1). */
+export interface CsvRowProblem {
+  row: number;
+  /** The CSV header of the cell, when the problem is one cell's. */
+  column?: string;
+  message: string;
+}
+
+/** The remap step of a CSV pull: what the station and the cloud found. Nothing was pulled. */
+export interface CsvPullPreview {
+  fileName: string;
+  headers: string[];
+  /** The device template's metadata fields (the names the headers map to). */
+  fields: string[];
+  /** Each header -> the field it fills after the remap, or null (ignored / no such field). */
+  mapping: Record<string, string | null>;
+  /** Data rows: one token each. */
+  rowCount: number;
+  /** The first data rows, cut for display. */
+  sample: string[][];
+  /** Problems of the whole file (missing fields, unmapped columns). */
+  problems: string[];
+  rowErrors: CsvRowProblem[];
+  /** All row problems (rowErrors is cut). */
+  rowErrorCount: number;
+  /** True: confirming pulls exactly `rowCount` tokens. */
+  acceptable: boolean;
+}
+
+/** An outbox record the cloud refused for good, kept for a supervisor. */
+export interface HeldRecordView {
+  id: number;
+  kind: string;
+  recordId: string;
+  qrToken: string | null;
+  heldAt: string;
+  reason: string | null;
+  attempts: number;
+}
+
 /** Commands and what each returns. */
 export interface CommandMap {
   getSnapshot: { args: Record<string, never>; result: StationSnapshot };
@@ -128,14 +173,40 @@ export interface CommandMap {
   voidToken: { args: { session: string; qrToken: string; reason: string }; result: { qrToken: string; state: 'voided' } };
   /** Supervisor: every device record as CSV (cells that a spreadsheet would run as formulas are escaped). */
   exportDeviceRecordsCsv: { args: { session: string }; result: { fileName: string; csv: string; rows: number } };
+  /** Supervisor: the remap step of a CSV pull (the file's bytes as base64); pulls nothing. */
+  previewCsvPull: { args: { session: string; fileName: string; csvBase64: string; remap: Record<string, string | null> }; result: CsvPullPreview };
+  /** Supervisor: pull one token per CSV row, each with its row's metadata; all or nothing. */
+  pullBatchCsv: { args: { session: string; fileName: string; csvBase64: string; remap: Record<string, string | null> }; result: { batchId: string; imported: number } };
+  /**
+   * Supervisor: a batch as a zip in Blynk's export shape, WITHOUT AuthTokens (CSV of QR tokens and
+   * payloads, QR PNGs named after the QR token): for labels and records. AuthTokens leave the
+   * station only through `flashline batch export` on the station's own disk.
+   */
+  exportBatchZip: { args: { session: string; batchId: string }; result: { fileName: string; zipBase64: string; tokens: number; bytes: number } };
+  /** Supervisor: disclaim a static token in the cloud (`confirm` repeats the QR token); audited. */
+  disclaimToken: { args: { session: string; qrToken: string; confirm: string }; result: { qrToken: string; status: 'CLAIMED' | 'UNCLAIMED' } };
+  /** Supervisor: delete a static token in the cloud (`confirm` repeats the QR token); an unused one is voided here too; audited. */
+  deleteCloudToken: { args: { session: string; qrToken: string; confirm: string }; result: { qrToken: string; voidedHere: boolean } };
+  /** Supervisor: outbox records the cloud refused for good. */
+  listHeldRecords: { args: { session: string }; result: { records: HeldRecordView[] } };
+  /** Supervisor: release a held record: it is sent again with the next sync; audited. */
+  releaseHeldRecord: { args: { session: string; id: number }; result: { released: number; sync: SyncStatus } };
   /** Supervisor: production reports. */
   getReports: { args: { session: string; hours?: number }; result: ReportsView };
   /** QA: a scanned label (`{qrToken}+{orgId}` or a QR token) or a slot id -> the board's whole history. */
   qaLookup: { args: { code: string }; result: QaBoardHistory };
   /** QA: re-run the product's test plan on the board in the slot (it must prove it holds its token); recorded. */
   qaRetest: { args: { slotId: string }; result: QaRetestResult };
+  /** QA of a dynamic-token product's board in the slot: Improv Wi-Fi, cloud token, factory reset; recorded. */
+  qaDynamic: { args: { slotId: string }; result: QaDynamicResult };
   /** QA: labelled -> shipped, only when the board's latest test run passed. */
   shipToken: { args: { code: string }; result: QaBoardHistory };
+  /** Settings, products (with load errors) and batches: anyone may look. */
+  getSettings: { args: Record<string, never>; result: SettingsView };
+  /** The one-time choice of product and batch at the line; after that only with a supervisor `session`. */
+  chooseProduction: { args: { productId: string; batchId: string | null; session?: string }; result: SettingsView };
+  /** Supervisor: change settings (product refused while a slot is at work); audited. */
+  updateSettings: { args: { session: string } & SettingsChange; result: SettingsView };
 }
 
 export type CommandName = keyof CommandMap;
@@ -178,13 +249,25 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'voidToken',
   'exportDeviceRecordsCsv',
   'getReports',
+  'previewCsvPull',
+  'pullBatchCsv',
+  'exportBatchZip',
+  'disclaimToken',
+  'deleteCloudToken',
+  'listHeldRecords',
+  'releaseHeldRecord',
   'qaLookup',
   'qaRetest',
+  'qaDynamic',
   'shipToken',
+  'getSettings',
+  'chooseProduction',
+  'updateSettings',
 ];
 
 /** Commands that need a supervisor session (`session` in their arguments). */
-export const SUPERVISOR_COMMANDS: readonly CommandName[] = ['supervisorLogout', 'pullBatch', 'voidToken', 'exportDeviceRecordsCsv', 'getReports'];
+export const SUPERVISOR_COMMANDS: readonly CommandName[] = ['supervisorLogout', 'pullBatch', 'voidToken', 'exportDeviceRecordsCsv', 'getReports',
+  'previewCsvPull', 'pullBatchCsv', 'exportBatchZip', 'disclaimToken', 'deleteCloudToken', 'listHeldRecords', 'releaseHeldRecord', 'updateSettings'];
 
 export function isCommandName(value: unknown): value is CommandName {
   return typeof value === 'string' && (COMMAND_NAMES as readonly string[]).includes(value);

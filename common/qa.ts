@@ -58,6 +58,14 @@ export interface QaBoardHistory {
   shipBlocker?: string;
 }
 
+/** QA of a dynamic-token board (Improv, cloud, factory reset): the stored run, kind `dynamic`. */
+export interface QaDynamicResult {
+  ok: boolean;
+  reason: string | null;
+  slotId: string;
+  run: QaTestRun;
+}
+
 export interface QaRetestResult {
   ok: boolean;
   reason: string | null;

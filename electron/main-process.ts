@@ -1,5 +1,6 @@
 import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
-import type { EmbeddedStation as StationHandle } from '../app/embedded-station.js';
+import type { StationApi } from '../common/api.js';
+import type { StationErrorData } from '../common/errors.js';
 import { APP_ENTRY_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './app-protocol.js';
 import { bindStationIpc, isAppSender, type StationIpcBinding } from './ipc.js';
 import { denyAllPermissions, hardenWebContents, mainWindowOptions } from './window-security.js';
@@ -7,15 +8,28 @@ import { denyAllPermissions, hardenWebContents, mainWindowOptions } from './wind
 /**
  * The Electron main process: one instance per machine (two stations driving the same serial ports
  * would fight over them), the core started once, one window that can come and go (reload, crash,
- * close on macOS) without touching the core.
+ * close on macOS) without touching the core. The core itself runs in a utility process
+ * (electron/station-host-supervisor.ts); this process owns the windows and relays the station API
+ * between the renderer's IPC and the core.
  */
+
+/** The station core as the main process sees it: the API it relays, and a clean close. */
+export interface StationHandle extends StationApi {
+  close(): Promise<void>;
+  /** The supervisor PIN made at the first start of this data folder, shown once; else null. */
+  readonly initialSupervisorPin?: string | null;
+}
+
 export interface MainProcessOptions {
   /** Directory holding the built renderer (dist/renderer). */
   rendererDir: string;
   /** Absolute path of the bundled CommonJS preload. */
   preloadPath: string;
-  /** Starts the core; called once, after `app` is ready. */
-  loadStation(): Promise<StationHandle>;
+  /**
+   * Starts the core; called once, after `app` is ready. `fail` reports that the core is down for
+   * good later on (its restart budget spent): the app shows the sentence and exits.
+   */
+  loadStation(fail: (error: StationErrorData) => void): Promise<StationHandle>;
   devTools?: boolean;
 }
 
@@ -103,7 +117,10 @@ export function startMainProcess(options: MainProcessOptions): MainProcess | nul
     protocol.handle(APP_SCHEME, createAppProtocolHandler(options.rendererDir));
     denyAllPermissions(session.defaultSession);
     try {
-      station = await options.loadStation();
+      station = await options.loadStation((error) => {
+        dialog.showErrorBox('Flashline station core stopped', error.message);
+        app.exit(1);
+      });
     } catch (err) {
       dialog.showErrorBox(
         'Flashline could not start',
@@ -113,7 +130,17 @@ export function startMainProcess(options: MainProcessOptions): MainProcess | nul
       return;
     }
     binding = bindStationIpc(ipcMain, station, isAppSender);
-    openWindow();
+    const win = openWindow();
+    const pin = station.initialSupervisorPin;
+    if (pin) {
+      // Made at the first start of this data folder; shown once, never logged.
+      void dialog.showMessageBox(win, {
+        type: 'info',
+        title: 'Supervisor PIN',
+        message: 'Write down the supervisor PIN; it is shown only this once.',
+        detail: pin,
+      });
+    }
   });
 
   return { ready, window: () => mainWindow };

@@ -1,11 +1,19 @@
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
+import { STATION_HOST_BUNDLE } from '../app/station-host-protocol.js';
 
 /**
  * Bundles the Electron side for packaging: `npx tsx scripts/build-electron.ts` (after the renderer build).
- *   dist/electron/main.js     ESM, main process + core; npm dependencies stay external (they are
- *                             packaged in node_modules, the native ones rebuilt for Electron).
+ *   dist/electron/main.js     ESM, the main process (windows, IPC relay, safeStorage); npm
+ *                             dependencies stay external (packaged in node_modules).
+ *   dist/electron/station-host.js
+ *                             ESM, one file: the station core (SQLite, PDF, serial, cloud) that
+ *                             main starts with utilityProcess.fork (app/station-host-entry.ts). One
+ *                             file, no chunks: the core finds resources/ relative to its own module
+ *                             (`import.meta.url`, e.g. native/usb/board-table.ts), so it must sit at
+ *                             dist/electron/. Native modules stay external (rebuilt for Electron,
+ *                             unpacked from the asar by electron-builder.yml).
  *   dist/electron/preload.cjs CommonJS in one file: a sandboxed preload can neither be ESM nor
  *                             require our other files.
  */
@@ -28,6 +36,23 @@ export async function buildElectron(): Promise<void> {
       rolldownOptions: {
         external: ['electron', ...nodeBuiltins],
         output: { format: 'es', entryFileNames: 'main.js', chunkFileNames: 'chunks/[name]-[hash].js' },
+      },
+    },
+  });
+  await build({
+    configFile: false,
+    root: repoRoot,
+    logLevel: 'warn',
+    build: {
+      outDir,
+      emptyOutDir: false,
+      target: 'node22',
+      minify: false,
+      sourcemap: true,
+      ssr: fileURLToPath(new URL('../app/station-host-entry.ts', import.meta.url)),
+      rolldownOptions: {
+        external: ['electron', ...nodeBuiltins],
+        output: { format: 'es', entryFileNames: STATION_HOST_BUNDLE, codeSplitting: false },
       },
     },
   });

@@ -14,6 +14,7 @@ const STATION_OPTIONS = `  --data-dir DIR     station data folder (default: the 
   --slots N          fixture positions, 1-8 (default 2)
   --boards N         virtual boards plugged in at start (default 2)
   --in-process       host virtual boards in-process instead of on pseudo-terminals
+  --board-host SOCK  use the boards of a board host (native/sim/board-host-main.ts) on this socket
   --usb              use real boards on USB serial bridges instead of virtual ones
   --printer NAME     print label sheets on this CUPS printer (default: save PDFs in the data folder)
   --full-flash       write bootloader, partition table and app too (default: the token payload only)
@@ -28,6 +29,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
       slots: { type: 'string' },
       boards: { type: 'string' },
       'in-process': { type: 'boolean' },
+      'board-host': { type: 'string' },
       usb: { type: 'boolean' },
       printer: { type: 'string' },
       'full-flash': { type: 'boolean' },
@@ -73,6 +75,7 @@ async function runStation(args: string[], io: CliIo, allowElectron: boolean): Pr
     slots,
     virtualBoards: boards,
     boardTransport: values['in-process'] ? 'in-process' : 'pty',
+    ...(values['board-host'] ? { boardHost: values['board-host'] } : {}),
     hardware: values.usb ? 'usb' : 'virtual',
     ...(values.printer ? { printer: values.printer } : {}),
     plan: values['full-flash'] ? 'full' : 'token-only',

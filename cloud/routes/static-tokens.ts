@@ -190,6 +190,8 @@ export const previewStaticTokenImportRoute: Route = {
   method: 'POST',
   path: '/api/v1/organization/static-tokens/import/preview',
   auth: 'bearer',
+  // A station's supervisor checks a CSV before pulling a batch from it (generate takes the same CSV).
+  clients: ['api', 'station'],
   async handle(ctx) {
     const input = parseInput(previewRequest, await readJsonBody(ctx.req, CLOUD_LIMITS.csvBodyBytes), 'request body');
     const template = await managedTemplate(ctx, input.templateId);
@@ -214,6 +216,8 @@ export const previewStaticTokenImportRoute: Route = {
 
 const listQuery = z.object({
   orgId: idQueryParam().optional(),
+  /** Our extension: only this QR token (`sqr_…`), so a station can check one board without paging. */
+  token: qrTokenField.optional(),
   ...pagingQuery(CLOUD_LIMITS),
 });
 
@@ -228,6 +232,11 @@ export const listStaticTokensRoute: Route = {
   async handle(ctx) {
     const query = parseInput(listQuery, queryObject(ctx.url), 'query');
     const orgId = await actingOrg(ctx, query.orgId);
+    if (query.token !== undefined) {
+      const row = await ctx.store.staticTokens.findByQrToken(query.token);
+      const rows = row && row.orgId === orgId ? [row] : [];
+      return { status: 200, body: { content: query.page === 0 ? rows.map((r) => toStaticTokenView(r, true)) : [], totalElements: rows.length } };
+    }
     const { rows, total } = await ctx.store.staticTokens.listForOrg(orgId, query.page, query.size);
     return { status: 200, body: { content: rows.map((row) => toStaticTokenView(row, true)), totalElements: total } };
   },

@@ -3,10 +3,12 @@ import { COMMAND_ARG_SCHEMAS } from '../../common/command-schemas.js';
 import { stationError } from '../../common/errors.js';
 import type { StationDatabase } from '../db/open-database.js';
 import type { QaService } from '../qa/qa-service.js';
+import type { ProductionControl } from '../settings/production-control.js';
 import type { TokenQueue } from '../queue/token-queue.js';
 import { deviceRecordsCsv } from '../reports/device-records-csv.js';
 import { productionReports } from '../reports/production-reports.js';
 import type { SupervisorAuth } from '../supervisor/supervisor-auth.js';
+import type { SupervisorTools } from '../supervisor/supervisor-tools.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import type { TokenPuller } from '../sync/token-puller.js';
 import type { LabelQueue } from '../station/label-queue.js';
@@ -31,9 +33,13 @@ export interface StationServiceDeps {
   sync?: SyncEngine;
   puller?: TokenPuller;
   supervisor?: SupervisorAuth;
+  /** CSV pull, batch zip download, cloud disclaim/delete, held records (core/supervisor/). */
+  tools?: SupervisorTools;
   db?: StationDatabase;
   /** QA mode (issue 4): board history, re-test, ship. */
   qa?: QaService;
+  /** Settings (issue 7/8): product + batch choice, line switches; changes need a supervisor. */
+  production?: ProductionControl;
   log?: (line: string) => void;
 }
 
@@ -61,6 +67,7 @@ export class StationService implements StationApi {
         orgId: this.deps.orgId,
         batchId: this.deps.batchId(),
         simulator: this.deps.simulator !== null,
+        ...(this.deps.production ? this.deps.production.stationInfo() : {}),
       },
       slots: this.deps.engine.slotViews(),
       stock: this.deps.engine.stock(),
@@ -150,6 +157,31 @@ export class StationService implements StationApi {
         const hours = (args as { hours?: number }).hours;
         return productionReports(this.requireDb(), hours ? { hours } : {});
       }
+      case 'previewCsvPull':
+        return this.requireTools().previewCsvPull(args as CommandArgs<'previewCsvPull'>);
+      case 'pullBatchCsv': {
+        const result = await this.requireTools().pullBatchCsv(args as CommandArgs<'pullBatchCsv'>);
+        this.emit({ type: 'stock', stock: this.deps.engine.stock() });
+        this.deps.sync?.refresh();
+        return result;
+      }
+      case 'exportBatchZip':
+        return this.requireTools().exportBatchZip(args as CommandArgs<'exportBatchZip'>);
+      case 'disclaimToken':
+        return this.requireTools().disclaimToken(args as CommandArgs<'disclaimToken'>);
+      case 'deleteCloudToken': {
+        const result = await this.requireTools().deleteCloudToken(args as CommandArgs<'deleteCloudToken'>);
+        this.emit({ type: 'stock', stock: this.deps.engine.stock() });
+        this.deps.sync?.refresh();
+        return result;
+      }
+      case 'listHeldRecords':
+        return this.requireTools().listHeldRecords();
+      case 'releaseHeldRecord': {
+        const released = this.requireTools().releaseHeldRecord((args as { id: number }).id);
+        // Send it now; the reply carries the outcome (held again when the cloud still refuses).
+        return { released, sync: await this.requireSync().syncNow() };
+      }
       case 'qaLookup':
         return this.requireQa().lookup((args as { code: string }).code);
       case 'qaRetest': {
@@ -157,12 +189,41 @@ export class StationService implements StationApi {
         this.emit({ type: 'stock', stock: this.deps.engine.stock() });
         return result;
       }
+      case 'qaDynamic':
+        return this.requireQa().dynamic(slotId);
+      case 'getSettings':
+        return this.requireProduction().view();
+      case 'chooseProduction': {
+        const { productId, batchId, session } = args as { productId: string; batchId: string | null; session?: string };
+        // With a session it is a supervisor's change; without, only the one-time first choice.
+        if (session !== undefined) this.requireSupervisor().require(session);
+        const view = this.requireProduction().choose({ productId, batchId }, session !== undefined);
+        this.emit({ type: 'snapshot', snapshot: this.snapshot() });
+        return view;
+      }
+      case 'updateSettings': {
+        const { session: _session, ...change } = args as CommandArgs<'updateSettings'>;
+        const view = this.requireProduction().update(change, 'supervisor');
+        // Header (product, batch), stock (the product's tokens) and sounds follow at once.
+        this.emit({ type: 'snapshot', snapshot: this.snapshot() });
+        return view;
+      }
       case 'shipToken': {
         const history = this.requireQa().ship((args as { code: string }).code);
         this.emit({ type: 'stock', stock: this.deps.engine.stock() });
         return history;
       }
     }
+  }
+
+  private requireProduction(): ProductionControl {
+    if (!this.deps.production) throw stationError('INVALID_INPUT', 'Settings are not set up on this station.', true);
+    return this.deps.production;
+  }
+
+  private requireTools(): SupervisorTools {
+    if (!this.deps.tools) throw stationError('INVALID_INPUT', 'This station has no cloud for batch and token tools.', true);
+    return this.deps.tools;
   }
 
   private requireQa(): QaService {

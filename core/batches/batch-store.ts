@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { stationError } from '../../common/errors.js';
 import type { StationDatabase } from '../db/open-database.js';
 import { TokenQueue } from '../queue/token-queue.js';
-import { buildBatchZip, parseBatchZip, type BatchZipInput, type ParseBatchZipOptions } from './batch-zip.js';
+import { buildBatchZip, parseBatchZip, type BatchZipInput, type BuildBatchZipOptions, type ParseBatchZipOptions } from './batch-zip.js';
 
 /**
  * Batches between the station database and the Blynk-shaped zip. The export is the one place
@@ -15,7 +15,7 @@ export interface BatchForExport extends BatchZipInput {
 }
 
 /** Every token of the batch, in queue order, with its station state. NOT_FOUND for an unknown batch. */
-export function readBatchForExport(db: StationDatabase, batchId: string): BatchForExport {
+export function readBatchForExport(db: StationDatabase, batchId: string, options: { authTokens?: boolean } = {}): BatchForExport {
   const batch = db.prepare('SELECT id, template_id AS templateId, org_id AS orgId FROM batches WHERE id = ?').get(batchId) as
     | { id: string; templateId: string; orgId: number }
     | undefined;
@@ -30,12 +30,15 @@ export function readBatchForExport(db: StationDatabase, batchId: string): BatchF
       qrToken: string;
       stationState: string;
     }[]
-  ).map((t) => ({ authToken: queue.authTokenOf(t.id), qrToken: t.qrToken, stationState: t.stationState }));
+  ).map((t) =>
+    // Without AuthTokens nothing is unsealed at all.
+    options.authTokens === false ? { qrToken: t.qrToken, stationState: t.stationState } : { authToken: queue.authTokenOf(t.id), qrToken: t.qrToken, stationState: t.stationState },
+  );
   return { batchId: batch.id, templateId: batch.templateId, orgId: batch.orgId, tokens };
 }
 
-export async function exportBatchZip(db: StationDatabase, batchId: string, options: { modified?: Date } = {}): Promise<{ zip: Buffer; tokens: number }> {
-  const batch = readBatchForExport(db, batchId);
+export async function exportBatchZip(db: StationDatabase, batchId: string, options: BuildBatchZipOptions = {}): Promise<{ zip: Buffer; tokens: number }> {
+  const batch = readBatchForExport(db, batchId, options.authTokens === false ? { authTokens: false } : {});
   return { zip: await buildBatchZip(batch, options), tokens: batch.tokens.length };
 }
 

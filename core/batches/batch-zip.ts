@@ -50,22 +50,42 @@ export interface BatchToken {
   stationState?: string;
 }
 
+/** A token as exported: without its AuthToken in a supervisor's download (`authTokens: false`). */
+export type ExportToken = Omit<BatchToken, 'authToken'> & { authToken?: string };
+
 export interface BatchZipInput {
   orgId: number;
   templateId: string;
-  tokens: readonly BatchToken[];
+  tokens: readonly ExportToken[];
 }
 
 export function qrPayloadFor(qrToken: string, orgId: number | string): string {
   return `${qrToken}+${orgId}`;
 }
 
+export interface BuildBatchZipOptions {
+  modified?: Date;
+  /**
+   * false: the label set a supervisor downloads from the screen. The same shape without the
+   * secret: no AuthToken column, and each PNG named after its QR token instead of its AuthToken.
+   * Such a zip cannot be imported as a token source (the importer needs the AuthTokens), so it
+   * cannot put a token into a second queue. Default true (the CLI's `flashline batch export`).
+   */
+  authTokens?: boolean;
+}
+
 /** Builds the export zip: the CSV (deflated) and one PNG per token (stored: PNG is compressed already). */
-export async function buildBatchZip(batch: BatchZipInput, options: { modified?: Date } = {}): Promise<Buffer> {
-  const rows: string[][] = [[...CSV_COLUMNS]];
-  for (const t of batch.tokens) {
-    rows.push([t.authToken, t.qrToken, qrPayloadFor(t.qrToken, batch.orgId), batch.templateId, String(batch.orgId), t.stationState ?? '']);
-  }
+export async function buildBatchZip(batch: BatchZipInput, options: BuildBatchZipOptions = {}): Promise<Buffer> {
+  const secret = options.authTokens !== false;
+  const authOf = (t: ExportToken, i: number): string => {
+    if (t.authToken === undefined) throw stationError('INVALID_INPUT', `Token ${i + 1} of the batch has no AuthToken to export.`);
+    return t.authToken;
+  };
+  const rows: string[][] = [secret ? [...CSV_COLUMNS] : CSV_COLUMNS.filter((c) => c !== 'AuthToken')];
+  batch.tokens.forEach((t, i) => {
+    const cells = [t.qrToken, qrPayloadFor(t.qrToken, batch.orgId), batch.templateId, String(batch.orgId), t.stationState ?? ''];
+    rows.push(secret ? [authOf(t, i), ...cells] : cells);
+  });
   const pngs = new Array<Buffer>(batch.tokens.length);
   let next = 0;
   await Promise.all(
@@ -86,7 +106,7 @@ export async function buildBatchZip(batch: BatchZipInput, options: { modified?: 
     [
       { name: CSV_FILE_NAME, data: Buffer.from(writeCsv(rows), 'utf8'), method: 'deflate' },
       { name: `${QR_FOLDER}/`, data: Buffer.alloc(0), method: 'store' },
-      ...batch.tokens.map((t, i) => ({ name: `${QR_FOLDER}/${t.authToken}.png`, data: pngs[i]!, method: 'store' as const })),
+      ...batch.tokens.map((t, i) => ({ name: `${QR_FOLDER}/${secret ? authOf(t, i) : t.qrToken}.png`, data: pngs[i]!, method: 'store' as const })),
     ],
     options.modified ? { modified: options.modified } : {},
   );

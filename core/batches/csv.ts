@@ -13,6 +13,11 @@ import { stationError } from '../../common/errors.js';
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 
+/** True when a spreadsheet would run this cell as a formula (see above). */
+export function looksLikeFormula(cell: string): boolean {
+  return FORMULA_START.test(cell);
+}
+
 export function escapeFormula(cell: string): string {
   return FORMULA_START.test(cell) ? `'${cell}` : cell;
 }

@@ -1,18 +1,17 @@
-import { StationError } from '../../common/errors.js';
 import type { LabelRef } from '../../common/slot-state.js';
-import { TIMEOUTS } from '../../common/timeouts.js';
-import { failureFor, rejected, sendCloudRequest, type CloudResponse } from './cloud-http.js';
-import { checkCloudUrl } from './cloud-url.js';
+import { AuthorizedRequester } from './authorized-requester.js';
+import { failureFor, rejected } from './cloud-http.js';
 import {
   claimedDeviceReply,
   deletedTokenReply,
   deviceRecordsReply,
-  generatedBatchReply,
   provisionTokenReply,
   staticTokenReply,
   tokenVoidsReply,
 } from './cloud-replies.js';
-import { OAuthSession } from './oauth-session.js';
+import { deleteDevice, ensureUser, isHardwareConnected, staticTokenState } from './device-queries.js';
+import { previewCsvBatch, type CsvBatchClient, type CsvBatchPreview } from './csv-batch-preview.js';
+import { pullStaticTokenBatch } from './static-token-batch.js';
 
 /** One static token, under Blynk's own field names (as on the wire). */
 export interface PulledToken {
@@ -22,6 +21,8 @@ export interface PulledToken {
   token: string;
   /** When the cloud made it, ms since the epoch. */
   createdAt: number;
+  /** A CSV pull: this row's values, template field -> value. */
+  metadata?: Record<string, string>;
 }
 
 export interface PulledBatch {
@@ -60,6 +61,12 @@ export interface PullBatchArgs {
   requestId: string;
   /** Which station asks; the cloud keeps it with the batch. Defaults to the client's `stationId`. */
   stationId?: string;
+  /**
+   * One token per data row of this CSV (then `count` must equal its data rows): the header names
+   * after `remap` (header -> template field, null to ignore a column) equal the template's metadata
+   * fields, and each row's values become that token's metadata.
+   */
+  csv?: { text: string; remap: Record<string, string | null> };
 }
 
 /**
@@ -134,79 +141,46 @@ export interface StaticTokenLifecycleClient {
   pushTokenVoids(voids: readonly TokenVoid[]): Promise<PushResult>;
 }
 
+/**
+ * What QA asks the cloud about a board (the cloud check of static-token products, dynamic QA):
+ * Blynk's device API, where the AuthToken is the `token` query parameter. The AuthToken goes into
+ * that one request only: never into a log line, an error message or error details.
+ */
+export interface CloudDeviceClient {
+  /** Whether a board holding `authToken` is online now; null when the cloud does not know the token (deleted, voided, expired). */
+  isHardwareConnected(authToken: string): Promise<boolean | null>;
+  /** A static token's lifecycle state by its QR token; null when the organisation has no such token. */
+  staticTokenState(qrToken: string): Promise<StaticTokenState | null>;
+  /** Removes a device (QA's test device of a dynamic product). */
+  deleteDevice(deviceId: number): Promise<void>;
+  /** The id of the user with this email in the caller's organisation, created when missing (QA's owner of test devices). */
+  ensureUser(args: { email: string; name: string }): Promise<number>;
+  provisionToken(args: { orgId: number; ownerId: number }): Promise<{ token: string; deviceId: number }>;
+}
+
 /** The cloud's limit on records per push; longer lists go in consecutive pushes. */
 const RECORDS_PER_PUSH_MAX = 1000;
-const BATCH_COUNT_MAX = 1000;
 
 /**
  * CloudClient over HTTP(S) against the Flashline cloud (and the Blynk-compatible parts of Blynk):
  * OAuth2 client credentials with a cached bearer token, one fresh login and retry on a 401, a
  * deadline per request, and every reply checked against a schema.
  */
-export class FlashlineCloudClient implements CloudClient, StaticTokenLifecycleClient {
-  private readonly baseUrl: string;
-  private readonly fetchImpl: typeof fetch;
-  private readonly timeoutMs: number;
-  private readonly session: OAuthSession;
+export class FlashlineCloudClient implements CloudClient, StaticTokenLifecycleClient, CloudDeviceClient, CsvBatchClient {
+  private readonly http: AuthorizedRequester;
   private readonly stationId: string | null;
 
   constructor(options: FlashlineCloudClientOptions) {
-    checkCloudUrl(options.baseUrl);
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.fetchImpl = options.fetchImpl ?? fetch;
-    this.timeoutMs = options.timeoutMs ?? TIMEOUTS.cloudRequestMs;
+    this.http = new AuthorizedRequester(options);
     this.stationId = options.stationId ?? null;
-    this.session = new OAuthSession({
-      baseUrl: this.baseUrl,
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
-      fetchImpl: this.fetchImpl,
-      timeoutMs: this.timeoutMs,
-      now: options.now ?? Date.now,
-    });
   }
 
   async pullBatch(args: PullBatchArgs): Promise<PulledBatch> {
-    const operation = 'pulling a token batch';
-    const stationId = args.stationId ?? this.stationId;
-    if (!stationId) {
-      throw new StationError({
-        code: 'INVALID_INPUT',
-        message: 'The station has no station id for its cloud requests; set one in the station settings.',
-        operatorFault: false,
-      });
-    }
-    if (!Number.isInteger(args.count) || args.count < 1 || args.count > BATCH_COUNT_MAX) {
-      throw new StationError({
-        code: 'INVALID_INPUT',
-        message: `Ask for between 1 and ${BATCH_COUNT_MAX} tokens per batch.`,
-        operatorFault: true,
-        details: { count: args.count },
-      });
-    }
-    const res = await this.authorized(operation, 'POST', '/api/v1/organization/static-tokens/generate', {
-      templateId: args.templateId,
-      count: args.count,
-      stationId,
-      requestId: args.requestId,
-    });
-    if (res.status !== 200 && res.status !== 201) throw failureFor(operation, res);
-    const parsed = generatedBatchReply.safeParse(res.body);
-    if (!parsed.success) throw rejected(operation, res.status, 'invalid-reply');
-    const batch = parsed.data;
-    // The station trusts a batch only if it is exactly what it asked for: a short, foreign or
-    // self-colliding batch would put the queue's uniqueness guarantees at the mercy of the server.
-    const distinct = new Set(batch.tokens.map((t) => t.deviceToken)).size === batch.tokens.length &&
-      new Set(batch.tokens.map((t) => t.token)).size === batch.tokens.length;
-    if (batch.tokens.length !== args.count || batch.templateId !== args.templateId || !distinct) {
-      throw rejected(operation, res.status, 'invalid-reply');
-    }
-    return {
-      batchId: batch.batchId,
-      templateId: batch.templateId,
-      orgId: batch.orgId,
-      tokens: batch.tokens.map((t) => ({ deviceToken: t.deviceToken, token: t.token, createdAt: t.createdAt })),
-    };
+    return pullStaticTokenBatch(this.http, args, this.stationId);
+  }
+
+  previewCsvBatch(args: { templateId: number; csv: string; remap: Record<string, string | null> }): Promise<CsvBatchPreview> {
+    return previewCsvBatch(this.http, args);
   }
 
   async pushDeviceRecords(records: readonly DeviceRecord[]): Promise<PushResult> {
@@ -214,7 +188,7 @@ export class FlashlineCloudClient implements CloudClient, StaticTokenLifecycleCl
     const total: PushResult = { accepted: 0, duplicates: 0 };
     for (let start = 0; start < records.length; start += RECORDS_PER_PUSH_MAX) {
       const chunk = records.slice(start, start + RECORDS_PER_PUSH_MAX);
-      const res = await this.authorized(operation, 'POST', '/api/v1/station/device-records', { records: chunk });
+      const res = await this.http.request(operation, 'POST', '/api/v1/station/device-records', { records: chunk });
       if (res.status !== 200) throw failureFor(operation, res);
       const parsed = deviceRecordsReply.safeParse(res.body);
       if (!parsed.success || parsed.data.accepted + parsed.data.duplicates !== chunk.length) {
@@ -231,7 +205,7 @@ export class FlashlineCloudClient implements CloudClient, StaticTokenLifecycleCl
     const total: PushResult = { accepted: 0, duplicates: 0 };
     for (let start = 0; start < voids.length; start += RECORDS_PER_PUSH_MAX) {
       const chunk = voids.slice(start, start + RECORDS_PER_PUSH_MAX);
-      const res = await this.authorized(operation, 'POST', '/api/v1/station/token-voids', { voids: chunk });
+      const res = await this.http.request(operation, 'POST', '/api/v1/station/token-voids', { voids: chunk });
       if (res.status !== 200) throw failureFor(operation, res);
       const parsed = tokenVoidsReply.safeParse(res.body);
       if (!parsed.success || parsed.data.accepted + parsed.data.duplicates !== chunk.length) {
@@ -245,67 +219,47 @@ export class FlashlineCloudClient implements CloudClient, StaticTokenLifecycleCl
 
   async claim(args: { token: string; userId: number }): Promise<ClaimedDevice> {
     const operation = 'claiming a device';
-    const res = await this.authorized(operation, 'POST', '/api/v1/organization/static-tokens/claim', { token: args.token, userId: args.userId });
-    return this.parsed(operation, res, claimedDeviceReply);
+    const res = await this.http.request(operation, 'POST', '/api/v1/organization/static-tokens/claim', { token: args.token, userId: args.userId });
+    return this.http.parsed(operation, res, claimedDeviceReply);
   }
 
   async unclaim(token: string): Promise<StaticTokenState> {
     const operation = 'unclaiming a device';
-    return this.parsed(operation, await this.authorized(operation, 'POST', '/api/v1/organization/static-tokens/unclaim', { token }), staticTokenReply);
+    return this.http.parsed(operation, await this.http.request(operation, 'POST', '/api/v1/organization/static-tokens/unclaim', { token }), staticTokenReply);
   }
 
   async disclaim(token: string): Promise<StaticTokenState> {
     const operation = 'disclaiming a device';
-    return this.parsed(operation, await this.authorized(operation, 'POST', '/api/v1/organization/static-tokens/disclaim', { token }), staticTokenReply);
+    return this.http.parsed(operation, await this.http.request(operation, 'POST', '/api/v1/organization/static-tokens/disclaim', { token }), staticTokenReply);
   }
 
   async deleteStaticToken(qrToken: string): Promise<{ deletedDeviceId: number | null }> {
     const operation = 'deleting a static token';
     const path = `/api/v1/organization/static-tokens?token=${encodeURIComponent(qrToken)}`;
-    const reply = this.parsed(operation, await this.authorized(operation, 'DELETE', path), deletedTokenReply);
+    const reply = this.http.parsed(operation, await this.http.request(operation, 'DELETE', path), deletedTokenReply);
     return { deletedDeviceId: reply.deletedDeviceId ?? null };
   }
 
   async provisionToken(args: { orgId: number; ownerId: number }): Promise<{ token: string; deviceId: number }> {
     const operation = 'asking for a provisioning token';
-    const res = await this.authorized(operation, 'POST', '/api/v1/organization/device/provision/token', { orgId: args.orgId, ownerId: args.ownerId });
-    return this.parsed(operation, res, provisionTokenReply);
+    const res = await this.http.request(operation, 'POST', '/api/v1/organization/device/provision/token', { orgId: args.orgId, ownerId: args.ownerId });
+    return this.http.parsed(operation, res, provisionTokenReply);
   }
 
-  /** A 200 reply checked against its schema; anything else is the usual StationError. */
-  private parsed<T>(operation: string, res: CloudResponse, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T {
-    if (res.status !== 200) throw failureFor(operation, res);
-    const parsed = schema.safeParse(res.body);
-    if (!parsed.success) throw rejected(operation, res.status, 'invalid-reply');
-    return parsed.data;
+  // QA's questions about a board (core/cloud/device-queries.ts).
+  isHardwareConnected(authToken: string): Promise<boolean | null> {
+    return isHardwareConnected(this.http, authToken);
   }
 
-  /**
-   * One API call with the cached bearer token. A 401 means the server no longer honours the
-   * token (expired early, revoked, server restarted): log in again once and retry once. The
-   * endpoints are idempotent, and a 401 is answered before anything is done, so the retry is safe.
-   */
-  private async authorized(operation: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) {
-    const send = async (token: string) =>
-      sendCloudRequest(
-        this.fetchImpl,
-        {
-          method,
-          url: `${this.baseUrl}${path}`,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        },
-        this.timeoutMs,
-        operation,
-      );
-    const token = await this.session.accessToken();
-    const first = await send(token);
-    if (first.status !== 401) return first;
-    this.session.invalidate(token);
-    return send(await this.session.accessToken());
+  staticTokenState(qrToken: string): Promise<StaticTokenState | null> {
+    return staticTokenState(this.http, qrToken);
+  }
+
+  deleteDevice(deviceId: number): Promise<void> {
+    return deleteDevice(this.http, deviceId);
+  }
+
+  ensureUser(args: { email: string; name: string }): Promise<number> {
+    return ensureUser(this.http, args);
   }
 }

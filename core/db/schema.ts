@@ -160,4 +160,9 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, 'test runs are append-only');
   END;
   `,
+  // 5: per-token metadata from a supervisor's CSV pull (one token per CSV row: serial number, MAC,
+  // name, …), as the cloud returned it with the batch: a JSON object of template field -> value.
+  `
+  ALTER TABLE tokens ADD COLUMN metadata TEXT;
+  `,
 ];

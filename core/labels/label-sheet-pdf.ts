@@ -197,9 +197,29 @@ function fitName(doc: PDFKit.PDFDocument, text: string, maxSize: number, maxWidt
   ];
 }
 
+/**
+ * QR symbols already encoded, by payload. The open sheet is drawn again after every placement, so
+ * without this each label's symbol (mask selection is most of the QR cost) would be encoded up to
+ * a sheet's capacity times. Payloads are `{qrToken}+{orgId}`, never an AuthToken. Oldest dropped first.
+ */
+const QR_CACHE_ENTRIES = 512;
+const qrCache = new Map<string, QRCode.QRCode>();
+
+function encodeQr(payload: string): QRCode.QRCode {
+  const cached = qrCache.get(payload);
+  if (cached) return cached;
+  const qr = QRCode.create(payload, { errorCorrectionLevel: QR_ERROR_CORRECTION });
+  if (qrCache.size >= QR_CACHE_ENTRIES) qrCache.delete(qrCache.keys().next().value!);
+  qrCache.set(payload, qr);
+  return qr;
+}
+
+/** Lets timers and I/O run between two labels: a sheet is many small tasks, not one long one. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Draws the QR symbol, quiet zone included, into the square at (x, y) of side `box`. */
 function drawQr(doc: PDFKit.PDFDocument, payload: string, x: number, y: number, box: number, labelIndex: number): void {
-  const qr = QRCode.create(payload, { errorCorrectionLevel: QR_ERROR_CORRECTION });
+  const qr = encodeQr(payload);
   const n = qr.modules.size;
   const dark = qr.modules.data;
   const module = box / (n + 2 * QR_QUIET_ZONE_MODULES);
@@ -318,7 +338,10 @@ export async function renderLabelSheetPdf(
   });
 
   try {
-    labels.forEach((label, i) => {
+    // The station renders sheets on its event loop (next to the slots' serial I/O): one label at a
+    // time, yielding between labels, keeps every task short. The PDF is the same byte for byte.
+    for (const [i, label] of labels.entries()) {
+      if (i > 0) await yieldToEventLoop();
       const slot = start + i;
       const position = slot % perPage;
       if (i === 0 || position === 0) {
@@ -326,7 +349,7 @@ export async function renderLabelSheetPdf(
         if (options.outline) for (let p = 0; p < perPage; p++) drawOutline(doc, labelCellPt(stock, p, offset));
       }
       drawLabel(doc, label, labelCellPt(stock, position, offset), i);
-    });
+    }
     doc.end();
   } catch (err) {
     if (err instanceof StationError) throw err;

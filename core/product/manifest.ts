@@ -139,6 +139,23 @@ export const productManifestSchema = z.strictObject({
     scanBack: z.boolean().default(true),
     /** The self-test plan: checks, expected values and limits, timeouts (common/self-test-plan.ts). */
     testPlan: selfTestPlanSchema.prefault({}),
+    /**
+     * `static` (default): a unique AuthToken flashed into each board at the factory. `dynamic`: one
+     * firmware for every unit, no token at the factory; the customer's phone app provisions it
+     * (QA runs the Improv + `config erase` flow, core/qa/dynamic-qa.ts).
+     */
+    tokenKind: z.enum(['static', 'dynamic']).default('static'),
+    /**
+     * Static tokens: after the self-test the board connects to the cloud with its token, and the
+     * station confirms it online and unclaimed before the label (core/qa/cloud-check.ts). `required`:
+     * false lets an offline station go on (recorded "skipped: cloud unreachable"); true fails the slot.
+     */
+    cloudCheck: z
+      .strictObject({
+        required: z.boolean().default(false),
+        timeoutMs: z.number().int().min(500).max(120_000).default(15_000),
+      })
+      .optional(),
   }),
 });
 

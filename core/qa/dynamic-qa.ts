@@ -13,11 +13,32 @@ export const REBOOT_TIMEOUT_MS = 8_000;
 /** While the board reboots, ask for `status` again this often. */
 const STATUS_RETRY_MS = 300;
 
+/** Asking the cloud whether the board came online: first after this long, then twice as long each time … */
+const CLOUD_POLL_FIRST_MS = 50;
+/** … up to this. */
+const CLOUD_POLL_MAX_MS = 250;
+/** Default wait for the board to come online in the cloud once it has its token. */
+export const DYNAMIC_ONLINE_TIMEOUT_MS = 15_000;
+
+/**
+ * The cloud side of dynamic QA: a fresh provisioning token for a test device (Blynk's
+ * `provision/token`, what the customer's phone app asks for), whether the board came online with
+ * it, and the test device's removal afterwards (its token stops working).
+ */
+export interface DynamicQaCloud {
+  issueToken(): Promise<{ token: string; deviceId: number }>;
+  isHardwareConnected(token: string): Promise<boolean | null>;
+  removeDevice(deviceId: number): Promise<void>;
+  onlineTimeoutMs?: number;
+}
+
 export interface DynamicQaOptions {
   port: WebSerialPortLike;
   /** The QA network: provisioned for the test, erased before the board ships. */
   wifi: { ssid: string; pass: string };
   provisionTimeoutMs?: number;
+  /** With a cloud: the board also gets a provisioning token and must come online with it. */
+  cloud?: DynamicQaCloud;
   log?: (line: string) => void;
 }
 
@@ -25,6 +46,8 @@ interface BoardStatus {
   state: string;
   configured: boolean;
   wifi: string | null;
+  /** The board holds cloud credentials (a token); absent when the firmware does not say. */
+  token?: boolean;
 }
 
 function parseStatus(line: string): BoardStatus | null {
@@ -33,7 +56,7 @@ function parseStatus(line: string): BoardStatus | null {
   try {
     const v = JSON.parse(line.slice(start)) as Record<string, unknown>;
     if (typeof v.state !== 'string' || typeof v.configured !== 'boolean') return null;
-    return { state: v.state, configured: v.configured, wifi: typeof v.wifi === 'string' ? v.wifi : null };
+    return { state: v.state, configured: v.configured, wifi: typeof v.wifi === 'string' ? v.wifi : null, ...(typeof v.token === 'boolean' ? { token: v.token } : {}) };
   } catch {
     return null;
   }
@@ -50,9 +73,35 @@ function parseStatus(line: string): BoardStatus | null {
  * erase runs whatever failed in between, and a board whose erase is not confirmed fails.
  * Returned in the self-test result shape, so it is stored like any test run (kind `dynamic`).
  */
+/**
+ * Edgent's console `connect <auth>` (current Edgent-Arduino: `connect <auth> [host]`): the board
+ * stores the token and connects. Improv carries no cloud token (its RPCs are Wi-Fi only), so the
+ * token goes over the console, as a phone app's BLE/SoftAP provisioning hands it over in the field.
+ * Then the cloud must see the board online with it.
+ */
+async function bringOnline(session: SerialSession, cloud: DynamicQaCloud, token: string): Promise<string> {
+  session.drain();
+  await session.sendLine(`connect ${token}`);
+  const ack = await session.nextLine((l) => l.includes('"connect":'), CONSOLE_ANSWER_TIMEOUT_MS);
+  if (!ack || !ack.includes('"connect":"saved"')) throw new Error('the board did not accept the provisioning token over its console (`connect`)');
+  const timeoutMs = cloud.onlineTimeoutMs ?? DYNAMIC_ONLINE_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  let wait = CLOUD_POLL_FIRST_MS;
+  for (;;) {
+    const online = await cloud.isHardwareConnected(token);
+    if (online === null) throw new Error('the cloud no longer knows the provisioning token');
+    if (online) return 'online';
+    if (Date.now() >= deadline) throw new Error(`the board did not come online in the cloud within ${Math.round(timeoutMs / 100) / 10} s`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, Math.max(1, deadline - Date.now()))));
+    wait = Math.min(wait * 2, CLOUD_POLL_MAX_MS);
+  }
+}
+
 export async function dynamicQa(options: DynamicQaOptions): Promise<SelfTestResult> {
   const started = Date.now();
-  const redact = makeRedactor(undefined);
+  // Redacts every token-shaped run; once a provisioning token is issued, that token exactly too.
+  let redact = makeRedactor(undefined);
+  let issued: { token: string; deviceId: number } | null = null;
   const results: CheckResult[] = [];
   let session: SerialSession;
   try {
@@ -103,11 +152,20 @@ export async function dynamicQa(options: DynamicQaOptions): Promise<SelfTestResu
         return options.wifi.ssid;
       });
       if (joined) {
-        await step('provisioned', async () => {
+        const provisioned = await step('provisioned', async () => {
           const s = await status(CONSOLE_ANSWER_TIMEOUT_MS);
           if (!s.configured || s.wifi !== options.wifi.ssid) throw new Error(`the board reports ${s.state} on ${s.wifi ?? 'no network'}, not on "${options.wifi.ssid}"`);
           return s.state;
         });
+        const cloud = options.cloud;
+        if (provisioned && cloud) {
+          const got = await step('cloud_token', async () => {
+            issued = await cloud.issueToken();
+            redact = makeRedactor(issued.token);
+            return `test device #${issued.deviceId}`;
+          });
+          if (got && issued) await step('cloud_online', () => bringOnline(session, cloud, (issued as { token: string }).token));
+        }
       }
     }
   } finally {
@@ -123,9 +181,21 @@ export async function dynamicQa(options: DynamicQaOptions): Promise<SelfTestResu
       await step('unconfigured', async () => {
         const s = await status(REBOOT_TIMEOUT_MS);
         if (s.configured || s.state !== 'WAIT_CONFIG') throw new Error(`after the factory reset the board is still configured (${s.state}${s.wifi ? ` on ${s.wifi}` : ''}) — do not ship it`);
+        if (s.token === true) throw new Error('after the factory reset the board still holds a cloud token — do not ship it');
         const state = await improv.getState();
         if (state !== 'ready') throw new Error(`after the factory reset Improv reports "${state}", not ready`);
         return s.state;
+      });
+    }
+    const cloud = options.cloud;
+    const test = issued as { token: string; deviceId: number } | null;
+    if (cloud && test) {
+      // The test device goes whatever happened: its token must never work again.
+      await step('cloud_removed', async () => {
+        await cloud.removeDevice(test.deviceId);
+        const known = await cloud.isHardwareConnected(test.token);
+        if (known !== null) throw new Error(`the cloud still knows the test device #${test.deviceId} after its removal`);
+        return `test device #${test.deviceId} removed`;
       });
     }
     await session.close();

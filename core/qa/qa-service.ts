@@ -1,9 +1,11 @@
 import { stationError } from '../../common/errors.js';
-import { qrTokenOfScan, type QaBoardHistory, type QaRetestResult, type QaTestRun } from '../../common/qa.js';
+import { qrTokenOfScan, type QaBoardHistory, type QaDynamicResult, type QaRetestResult, type QaTestRun } from '../../common/qa.js';
 import type { SelfTestPlan } from '../../common/self-test-plan.js';
 import type { SelfTestResult } from '../../common/self-test-protocol.js';
 import type { SlotView } from '../../common/slot-state.js';
 import type { SelfTestOptions } from '../../native/selftest/self-test-runner.js';
+import type { WebSerialPortLike } from '../../native/serial/web-serial-port.js';
+import type { DynamicQaCloud, DynamicQaOptions } from './dynamic-qa.js';
 import type { AttachedBoard } from '../../native/usb/board-watcher.js';
 import type { StationDatabase } from '../db/open-database.js';
 import type { TokenQueue, TokenRecord } from '../queue/token-queue.js';
@@ -19,6 +21,12 @@ export interface QaServiceDeps {
   };
   selfTest: (options: SelfTestOptions) => Promise<SelfTestResult>;
   plan?: SelfTestPlan;
+  /** Dynamic-token products: the Improv + cloud + `config erase` run (core/qa/dynamic-qa.ts). */
+  dynamicQa?: (options: DynamicQaOptions) => Promise<SelfTestResult>;
+  /** The probe leaves a board in its ROM bootloader: reset it into its app before using its console. */
+  resetToApp?: (port: WebSerialPortLike) => Promise<void>;
+  /** The cloud step of dynamic QA; absent: Wi-Fi and factory reset only. */
+  dynamicCloud?: DynamicQaCloud;
   log?: (line: string) => void;
 }
 
@@ -43,10 +51,15 @@ export class QaService {
       const token = this.deps.queue.get(ref.id);
       const expectedToken = this.deps.queue.authTokenOf(token.id);
       let result: SelfTestResult;
+      if (this.deps.plan?.selfTest === false) {
+        throw stationError('INVALID_INPUT', "This product's firmware has no self-test console: its boards are proven by the chip's MD5 when flashed — re-test is not possible.", true);
+      }
       if (mac && token.boardMac && mac.toLowerCase() !== token.boardMac.toLowerCase()) {
         // The slot's probe read another chip than the one the token was written to.
         result = { ok: false, checks: [], results: [], log: [], reason: `This is not the board token …${token.qrToken.slice(-6)} was written to (MAC ${mac}) — do not ship it.`, durationMs: 0 };
       } else {
+        // A board plugged in for QA was probed, which leaves it in its ROM bootloader: its app must run.
+        await this.deps.resetToApp?.(board.openPort());
         result = await this.deps.selfTest({ port: board.openPort(), expectedToken, ...(this.deps.plan ? { plan: this.deps.plan } : {}) });
       }
       const stored = this.deps.testRuns.record({ tokenId: token.id, boardMac: mac ?? token.boardMac, slotId, kind: 'retest', result, expectedToken });
@@ -54,6 +67,31 @@ export class QaService {
       return { run: stored, tokenId: token.id };
     });
     return { ok: run.ok, reason: run.reason, history: this.history(this.deps.queue.get(tokenId)) };
+  }
+
+  /**
+   * Dynamic QA of the board in `slotId` (a dynamic-token product: the plan names a QA network in
+   * `testPlan.dynamic`): reset into its app, provision the QA Wi-Fi over Improv, give it a fresh
+   * provisioning token and see it online (with a cloud), factory-reset it and confirm it is
+   * unconfigured, remove the test device. Stored as a run of kind `dynamic` (no token of ours).
+   */
+  async dynamic(slotId: string): Promise<QaDynamicResult> {
+    const setup = this.deps.plan?.dynamic;
+    const run = this.deps.dynamicQa;
+    if (!setup || !run) throw stationError('INVALID_INPUT', "This product has no dynamic QA: its test plan names no QA Wi-Fi network (testPlan.dynamic).", true);
+    const stored = await this.deps.engine.withIdleBoard(slotId, async (board, _view, mac) => {
+      await this.deps.resetToApp?.(board.openPort());
+      const result = await run({
+        port: board.openPort(),
+        wifi: setup.wifi,
+        provisionTimeoutMs: setup.provisionTimeoutMs,
+        ...(this.deps.dynamicCloud ? { cloud: this.deps.dynamicCloud } : {}),
+        ...(this.deps.log ? { log: this.deps.log } : {}),
+      });
+      return this.deps.testRuns.record({ tokenId: null, boardMac: mac, slotId, kind: 'dynamic', result });
+    });
+    this.deps.log?.(`qa: dynamic QA in ${slotId}: ${stored.ok ? 'passed' : 'failed'}`);
+    return { ok: stored.ok, reason: stored.reason, slotId, run: toQaRun(stored) };
   }
 
   /** labelled -> shipped, only when the board's latest test run passed. */

@@ -9,6 +9,8 @@ export interface ImportedToken {
   /** Secret. Stored, written into one board, never logged or shown. */
   authToken: string;
   qrToken: string;
+  /** Per-token metadata (a CSV pull: template field -> value); not secret. */
+  metadata?: Record<string, string>;
 }
 
 export interface BatchImport {
@@ -64,6 +66,25 @@ export interface OutboxEntry {
   payload: unknown;
 }
 
+export interface HeldOutboxRow {
+  id: number;
+  recordId: string;
+  kind: string;
+  /** The token the row is about, when its payload names one (device records and voids do). */
+  qrToken: string | null;
+  heldAt: string;
+  /** The cloud's refusal, as the sync engine recorded it. */
+  reason: string | null;
+  attempts: number;
+}
+
+/** The tokens a product may use: its template and organisation; `preferBatchId` goes first. */
+export interface ReservationScope {
+  templateId: string;
+  orgId: number;
+  preferBatchId: string | null;
+}
+
 export interface AuditRow {
   id: number;
   at: string;
@@ -86,6 +107,7 @@ const TOKEN_COLUMNS = `t.id, t.batch_id AS batchId, t.qr_token AS qrToken, t.sta
 export class TokenQueue {
   /** AuthTokens are stored sealed (AES-256-GCM) and found by a keyed digest: core/secrets/. */
   private readonly sealer: TokenSealer;
+  private scope: ReservationScope | null = null;
 
   constructor(
     private readonly db: StationDatabase,
@@ -103,10 +125,11 @@ export class TokenQueue {
         .prepare('INSERT INTO batches (id, cloud_batch_id, template_id, org_id, pulled_at, token_count) VALUES (?, ?, ?, ?, ?, ?)')
         .run(batch.batchId, batch.cloudBatchId, batch.templateId, batch.orgId, at, batch.tokens.length);
       const insert = this.db.prepare(
-        `INSERT INTO tokens (batch_id, auth_lookup, auth_sealed, qr_token, state, updated_at) VALUES (?, ?, ?, ?, 'available', ?)`,
+        `INSERT INTO tokens (batch_id, auth_lookup, auth_sealed, qr_token, state, updated_at, metadata) VALUES (?, ?, ?, ?, 'available', ?, ?)`,
       );
       for (const token of batch.tokens) {
-        insert.run(batch.batchId, this.sealer.lookup(token.authToken), this.sealer.seal(token.authToken, token.qrToken), token.qrToken, at);
+        const metadata = token.metadata ? JSON.stringify(token.metadata) : null;
+        insert.run(batch.batchId, this.sealer.lookup(token.authToken), this.sealer.seal(token.authToken, token.qrToken), token.qrToken, at, metadata);
       }
       this.appendAudit(null, 'batch-imported', null, null, `batch ${batch.batchId}: ${batch.tokens.length} tokens`, at);
       return batch.tokens.length;
@@ -122,8 +145,9 @@ export class TokenQueue {
     return this.db.transaction(() => {
       const row = this.db
         .prepare(`SELECT ${TOKEN_COLUMNS}, t.auth_sealed AS sealed FROM tokens t JOIN batches b ON b.id = t.batch_id
-                  WHERE t.state = 'available' ORDER BY t.id LIMIT 1`)
-        .get() as (TokenRecord & { sealed: string }) | undefined;
+                  WHERE t.state = 'available' AND (? IS NULL OR (b.template_id = ? AND b.org_id = ?))
+                  ORDER BY CASE WHEN t.batch_id = ? THEN 0 ELSE 1 END, t.id LIMIT 1`)
+        .get(...this.scopeParams()) as (TokenRecord & { sealed: string }) | undefined;
       if (!row) {
         throw stationError('NO_TOKENS_AVAILABLE', 'No tokens left in the queue — ask a supervisor to pull a new batch.', true);
       }
@@ -249,6 +273,20 @@ export class TokenQueue {
     return row ?? null;
   }
 
+  /**
+   * Which tokens `reserve` may hand out: only batches of the product's cloud template and
+   * organisation (a token is bound to its template), the preferred batch first, then the oldest.
+   * Null: every batch, oldest token first. `stock().available` counts the same tokens.
+   */
+  setReservationScope(scope: ReservationScope | null): void {
+    this.scope = scope;
+  }
+
+  private scopeParams(): [string | null, string | null, number | null, string | null] {
+    const s = this.scope;
+    return [s ? 'scoped' : null, s?.templateId ?? null, s?.orgId ?? null, s?.preferBatchId ?? null];
+  }
+
   stock(): StockView {
     const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM tokens GROUP BY state').all() as {
       state: TokenState;
@@ -256,8 +294,14 @@ export class TokenQueue {
     }[];
     const count = (...states: TokenState[]): number =>
       rows.filter((r) => states.includes(r.state)).reduce((sum, r) => sum + r.n, 0);
+    const [scoped, templateId, orgId] = this.scopeParams();
+    const available = scoped
+      ? (this.db
+          .prepare(`SELECT COUNT(*) AS n FROM tokens t JOIN batches b ON b.id = t.batch_id WHERE t.state = 'available' AND b.template_id = ? AND b.org_id = ?`)
+          .get(templateId, orgId) as { n: number }).n
+      : count('available');
     return {
-      available: count('available'),
+      available,
       reserved: count('reserved'),
       inProgress: count('reserved', 'written', 'verified'),
       labelled: count('labelled', 'shipped'),
@@ -308,6 +352,40 @@ export class TokenQueue {
   holdOutbox(id: number, error: string): void {
     const at = this.now().toISOString();
     this.db.prepare('UPDATE outbox SET held_at = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?').run(at, error, id);
+  }
+
+  /** Rows the cloud refused for good, oldest first: what a supervisor reviews. */
+  heldOutbox(limit = 200, onlyId?: number): HeldOutboxRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, record_id AS recordId, kind, payload, held_at AS heldAt, last_error AS reason, attempts FROM outbox
+         WHERE held_at IS NOT NULL AND sent_at IS NULL AND (? IS NULL OR id = ?) ORDER BY id LIMIT ?`,
+      )
+      .all(onlyId ?? null, onlyId ?? null, limit) as (Omit<HeldOutboxRow, 'qrToken'> & { payload: string })[];
+    return rows.map(({ payload, ...row }) => {
+      const qr = (JSON.parse(payload) as { qrToken?: unknown }).qrToken;
+      return { ...row, qrToken: typeof qr === 'string' ? qr : null };
+    });
+  }
+
+  /**
+   * A supervisor releases a held row: it waits again and the next sync retries it (the cloud
+   * makes a repeat harmless). Audited in the same transaction. NOT_FOUND unless the row is held.
+   */
+  releaseHeld(id: number, detail: string): HeldOutboxRow {
+    return this.db.transaction(() => {
+      const row = this.heldOutbox(1, id)[0];
+      if (!row) throw stationError('NOT_FOUND', `Outbox record #${id} is not held (already released or sent).`, true);
+      this.db.prepare('UPDATE outbox SET held_at = NULL WHERE id = ?').run(id);
+      const token = row.qrToken ? this.findByQrToken(row.qrToken) : null;
+      this.appendAudit(token?.id ?? null, 'outbox-released', null, null, `${row.kind} ${row.recordId}: ${detail}`, this.now().toISOString());
+      return row;
+    })();
+  }
+
+  /** An audited event that changes no state (a supervisor's cloud action, an export). */
+  recordEvent(tokenId: number | null, event: string, detail: string): void {
+    this.appendAudit(tokenId, event, null, null, detail, this.now().toISOString());
   }
 
   outboxCounts(): { waiting: number; held: number; sent: number } {

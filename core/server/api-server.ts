@@ -27,8 +27,11 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** Largest WebSocket message we accept: commands are tiny. */
-const MAX_WS_MESSAGE_BYTES = 64 * 1024;
+/**
+ * Largest WebSocket message we accept. Commands are tiny except a supervisor's CSV pull, which
+ * carries the file as base64 (at most 256 KiB of CSV, ~350 KB on the wire; common/command-schemas.ts).
+ */
+const MAX_WS_MESSAGE_BYTES = 512 * 1024;
 
 const CSP = [
   "default-src 'self'",

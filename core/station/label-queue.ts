@@ -71,7 +71,7 @@ export class LabelQueue implements LabelPlacer {
       throw stationError('INVALID_INPUT', options.reprint ? 'Nothing on this sheet was printed yet: print it first.' : 'Every label on this sheet is already printed.', true);
     }
     const first = chosen[0]?.position ?? 0;
-    const pdf = await renderLabelSheetPdf(this.models(chosen), this.product.labelStockId, { startPosition: first });
+    const pdf = await renderLabelSheetPdf(this.models(chosen), this.stockIdOf(sheetId), { startPosition: first });
     const result = await this.printer.print({ document: { kind: 'pdf', data: pdf }, copies: 1, title: `${sheetId}${options.reprint ? ' reprint' : ''}` });
     const at = new Date().toISOString();
     const reprintOf = options.reprint ? ((this.db.prepare('SELECT MAX(id) AS id FROM print_jobs WHERE sheet_id = ? AND ok = 1 AND reprint_of IS NULL').get(sheetId) as { id: number | null }).id ?? null) : null;
@@ -175,7 +175,7 @@ export class LabelQueue implements LabelPlacer {
   private async renderSheet(sheetId: string): Promise<LabelModel[]> {
     const models = this.models(this.rows(sheetId));
     // Positions are dense from 0, so rendering the rows in order puts each label in its cell.
-    const pdf = await renderLabelSheetPdf(models, this.product.labelStockId);
+    const pdf = await renderLabelSheetPdf(models, this.stockIdOf(sheetId));
     const path = this.pdfPath(sheetId);
     const tmp = `${path}.tmp`;
     writeFileSync(tmp, pdf);
@@ -207,8 +207,14 @@ export class LabelQueue implements LabelPlacer {
       .all(sheetId) as LabelRow[];
   }
 
+  /** The stock a sheet was started on: the paper in the printer, even after the product's stock changed. */
+  private stockIdOf(sheetId: string): string {
+    const row = this.db.prepare('SELECT stock_id AS stockId FROM sheets WHERE id = ?').get(sheetId) as { stockId: string } | undefined;
+    return row?.stockId ?? this.product.labelStockId;
+  }
+
   private view(sheetId: string): LabelSheetView {
-    const stock = getLabelStock(this.product.labelStockId);
+    const stock = getLabelStock(this.stockIdOf(sheetId));
     const rows = this.rows(sheetId);
     const last = this.lastPrint.get(sheetId);
     return {

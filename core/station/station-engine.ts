@@ -4,7 +4,7 @@ import type { BoardInfo } from '../../common/board.js';
 import { StationError, stationError, toErrorData } from '../../common/errors.js';
 import { transitionSlot, type LabelRef, type ResumeOffer, type SlotState, type SlotView, type TokenRef } from '../../common/slot-state.js';
 import type { SelfTestResult } from '../../common/self-test-protocol.js';
-import type { SelfTestPlan } from '../../common/self-test-plan.js';
+import type { CheckResult, SelfTestPlan } from '../../common/self-test-plan.js';
 import type { TokenState } from '../../common/token-state.js';
 import type { FlashJob, FlashOutcome, FlashRegion } from '../../native/flash/esptool-flasher.js';
 import type { ProbeJob, ProbeOutcome } from '../../native/flash/probe-board.js';
@@ -12,6 +12,8 @@ import type { SelfTestOptions } from '../../native/selftest/self-test-runner.js'
 import type { AttachedBoard, BoardWatcher } from '../../native/usb/board-watcher.js';
 import type { DeviceRecord } from '../cloud/cloud-client.js';
 import type { ProductConfig } from '../product/product.js';
+import { withExtraCheck, type CloudCheckJob } from '../qa/cloud-check.js';
+import { flashOnlyProof } from './flash-proof.js';
 import type { TokenQueue, TokenRecord } from '../queue/token-queue.js';
 
 /** Where a label went, and the exact string its QR code carries (what a scan must read back). */
@@ -41,6 +43,16 @@ export interface StationEngineDeps {
   selfTest: (options: SelfTestOptions) => Promise<SelfTestResult>;
   /** The product's test plan (checks, limits, timeouts); default: the token proof only. */
   testPlan?: SelfTestPlan;
+  /**
+   * The cloud check of a static-token product (manifest `flashline.cloudCheck`), run after the
+   * self-test passed; its check is added to the run. Absent, or null for the product: no cloud check.
+   */
+  cloudCheck?: (job: CloudCheckJob) => Promise<CheckResult | null>;
+  /**
+   * Why the line's product cannot be provisioned with a token here (a dynamic-token product gets
+   * none at the factory: QA's dynamic run instead), or null. Read at each run.
+   */
+  provisionRefusal?: () => string | null;
   /** Where each self-test run is kept per board (checks, values, redacted serial log). */
   recordTestRun?: (run: { tokenId: number; boardMac: string; slotId: string; result: SelfTestResult; expectedToken: string }) => void;
   slotCount: number;
@@ -48,6 +60,8 @@ export interface StationEngineDeps {
   slotAssignments?: Record<string, string>;
   /** Provision every fresh board as soon as its probe passed (plug -> … -> label, no click). */
   autoRun?: boolean;
+  /** Warn below this many available tokens (a supervisor's setting); default from the slot count. */
+  lowStockThreshold?: number | null;
   /**
    * After a restart, tokens left mid-job (the station was killed or lost power) wait this long for
    * their board to be plugged back and resumed; then they are burned (never reused). Default 10 min.
@@ -152,7 +166,7 @@ export class StationEngine {
       ...queue.stock(),
       shift: { since: this.startedAt, done: queue.countReachedSince('labelled', this.startedAt), failed: queue.countReachedSince('failed', this.startedAt) },
       // Enough for a few rounds of every slot: time to pull a batch before the line stops.
-      lowStockAt: Math.max(LOW_STOCK_MIN_TOKENS, this.slots.length * LOW_STOCK_ROUNDS),
+      lowStockAt: this.deps.lowStockThreshold ?? Math.max(LOW_STOCK_MIN_TOKENS, this.slots.length * LOW_STOCK_ROUNDS),
     };
   }
 
@@ -164,6 +178,8 @@ export class StationEngine {
     if (slot.state.kind !== 'detected' || !slot.board) {
       throw stationError('INVALID_INPUT', `Slot ${slot.index} has no board waiting — plug a board first.`, true);
     }
+    const refused = this.deps.provisionRefusal?.();
+    if (refused) throw stationError('INVALID_INPUT', refused, true);
     slot.running = true;
     const board = slot.board;
     const resume = slot.state.resume;
@@ -330,17 +346,27 @@ export class StationEngine {
       this.advanceTo(tokenId, 'written', { boardMac: outcome.mac, payloadSha256 }, `${written} at ${outcome.baudRate} baud${outcome.retries.length ? `, ${outcome.retries.length} retries` : ''}`);
       this.setState(slot, { kind: 'testing', board: boardInfo, token: tokenRef });
 
+      // A product without the console (`selfTest: false`) is proven by the chip's MD5 of every
+      // payload region (core/station/flash-proof.ts); otherwise the board answers its self-test.
       // The board reset into its app: a native-USB board may have re-enumerated under a new tty
       // name meanwhile, so open whatever is attached at this slot's port now.
-      const result = await this.deps.selfTest({
-        port: (slot.board ?? board).openPort(),
-        expectedToken: authToken,
-        ...(this.deps.testPlan ? { plan: this.deps.testPlan } : {}),
-      });
+      let result =
+        this.deps.testPlan?.selfTest === false
+          ? flashOnlyProof(payload, outcome)
+          : await this.deps.selfTest({
+              port: (slot.board ?? board).openPort(),
+              expectedToken: authToken,
+              ...(this.deps.testPlan ? { plan: this.deps.testPlan } : {}),
+            });
+      // Static-token products with a cloud check: the board must show up online, unclaimed, in the
+      // maker's organisation before its label is placed (core/qa/cloud-check.ts).
+      const cloud = result.ok && this.deps.cloudCheck ? await this.deps.cloudCheck({ authToken, qrToken: token.qrToken, orgId: this.deps.product.orgId }) : null;
+      if (cloud) result = withExtraCheck(result, cloud);
       // The run is kept whatever its outcome (QA reads it back); a failure to store it fails the board.
       this.deps.recordTestRun?.({ tokenId, boardMac: outcome.mac, slotId: slot.id, result, expectedToken: authToken });
       if (!result.ok) throw stationError('SELFTEST_FAILED', result.reason ?? 'The board failed its self-test.', false);
-      const verified = this.advanceTo(tokenId, 'verified', {}, `selftest ${result.checks.length} checks in ${result.durationMs} ms`);
+      const proof = this.deps.testPlan?.selfTest === false ? 'chip MD5 only (no self-test in the plan)' : `selftest ${result.checks.length} checks`;
+      const verified = this.advanceTo(tokenId, 'verified', {}, `${proof}${cloud ? `, cloud ${String(cloud.value ?? 'checked')}` : ''} in ${result.durationMs} ms`);
       this.setState(slot, { kind: 'labelling', board: boardInfo, token: tokenRef });
 
       const placed = await this.deps.labels.place(verified, boardInfo, slot.index);

@@ -5,6 +5,8 @@ import { StationError, type StationErrorData } from '../../common/errors.js';
 import type { FlashProgress } from '../../common/slot-state.js';
 import { TIMEOUTS } from '../../common/timeouts.js';
 import type { WebSerialPortLike } from '../serial/web-serial-port.js';
+import { installLinearSlipReader } from './slip-reader.js';
+import { installInflateChunkPatch } from './inflate-chunk-patch.js';
 
 export interface FlashRegion {
   /** What it is, for logs and results: "nvs", "app", … */
@@ -90,6 +92,10 @@ export class BoardSession {
   static async open(options: SessionOptions): Promise<BoardSession> {
     const log = options.log ?? (() => undefined);
     const transport = new Transport(options.port as unknown as SerialPort, false);
+    // esptool-js unframes SLIP packets in quadratic time; same packets, linear (slip-reader.ts).
+    installLinearSlipReader(transport);
+    // ... and counts each written block's size by inflating it a byte at a time (inflate-chunk-patch.ts).
+    installInflateChunkPatch();
     // Transport.trace() prints to console.log even with tracing off (readLoop calls it on every
     // close); its lines belong in the board's log, not on the station's stdout.
     transport.trace = (message: string) => log(`serial: ${message}`);

@@ -38,6 +38,14 @@ export interface AppBehaviour {
   failure: AppFailureMode | null;
   /** Improv: how long joining a network takes. */
   wifiJoinMs: number;
+  /**
+   * The board reaches the cloud without Wi-Fi provisioning (Ethernet, cellular, or a factory network
+   * in its payload): with a token in NVS it connects right after boot. false: only over the Wi-Fi
+   * network Improv gave it (dynamic products), or never (a board whose radio or antenna is broken).
+   */
+  uplink: boolean;
+  /** From the app's start (or `connect`) to its connect request to the cloud. */
+  cloudConnectMs: number;
 }
 
 export const QA_NETWORK: SimNetwork = { ssid: 'Flashline-QA', rssi: -48, pass: 'qa-password' };
@@ -49,6 +57,8 @@ export function defaultAppBehaviour(): AppBehaviour {
     peripherals: { sht30: true },
     failure: null,
     wifiJoinMs: 30,
+    uplink: true,
+    cloudConnectMs: 20,
   };
 }
 

@@ -49,6 +49,8 @@ const DEFAULT_APP_OFFSET = 0x10000;
 const DEFAULT_APP_SIZE = 0x100000;
 const MAX_LINE_CHARS = 512;
 const AUTH_TOKEN_PATTERN = /^[-_a-zA-Z0-9]{32}$/;
+/** The board gives up on one request to the cloud after this long. */
+const SIM_CLOUD_REQUEST_TIMEOUT_MS = 5_000;
 const NONCE_PATTERN = new RegExp(`^[0-9a-f]{${SELFTEST_NONCE_HEX_CHARS}}$`);
 /** Edgent keeps the token under these names (Edgent-Arduino `BlynkConfigStore.h`). */
 export const TOKEN_NAMESPACE = 'blynk';
@@ -68,6 +70,12 @@ export type AppState =
   | { kind: 'halted'; stage: 'rom' | 'bootloader'; reason: string };
 
 interface AppBootContext {
+  /**
+   * The cloud's base URL (`http://127.0.0.1:…`): the app connects there with its token like a
+   * device does (`POST /external/api/device/connect`, the service's stand-in for Blynk's device
+   * protocol) and says goodbye when it stops. Absent: the board has no cloud.
+   */
+  cloudUrl?: string;
   profile: ChipProfile;
   identity: ChipIdentity;
   flash: FlashMemory;
@@ -93,6 +101,13 @@ export class BoardApp {
   private bootCount = 0;
   private appMd5 = '';
   private elfSha256 = '';
+  /** A token given over the console (`connect <auth>`, dynamic products): kept like the Wi-Fi, erased by `config erase`. */
+  private provisionedToken: string | null = null;
+  /** The token the app's current cloud session uses, once the cloud accepted it. */
+  private cloudOnlineWith: string | null = null;
+  /** Cloud requests go one after another, so a goodbye never overtakes the next hello. */
+  private cloudChain: Promise<void> = Promise.resolve();
+  private cloudTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly ctx: AppBootContext) {}
 
@@ -114,8 +129,23 @@ export class BoardApp {
     return this.wifi;
   }
 
+  /** Whether the cloud accepted the app's token in this run of the app. */
+  get cloudOnline(): boolean {
+    return this.cloudOnlineWith !== null;
+  }
+
+  /** The app stops running (reset, power off, download mode): its cloud link drops. */
+  stop(): void {
+    clearTimeout(this.cloudTimer);
+    this.cloudTimer = undefined;
+    const was = this.cloudOnlineWith;
+    this.cloudOnlineWith = null;
+    if (was) this.cloudRequest('disconnect', was);
+  }
+
   /** Run the flash boot path: ROM stage, bootloader stage, app start. */
   boot(): void {
+    this.stop();
     this.token = undefined;
     this.line = '';
     this.clockMs = 27;
@@ -204,6 +234,52 @@ export class BoardApp {
     }
     this.improvState = this.wifiConnected ? ImprovState.provisioned : ImprovState.ready;
     this.edgent('Console ready');
+    this.scheduleCloudConnect();
+  }
+
+  /** The token the app connects with: its NVS token, else one given over the console. */
+  private cloudToken(): string | undefined {
+    return this.token ?? this.provisionedToken ?? undefined;
+  }
+
+  /** Connect once a token and a network path exist (factory uplink, or the Wi-Fi Improv gave it). */
+  private scheduleCloudConnect(): void {
+    const token = this.cloudToken();
+    if (!this.ctx.cloudUrl || !token || this.stateNow.kind !== 'running') return;
+    if (!this.behaviourNow.uplink && !this.wifiConnected) return;
+    clearTimeout(this.cloudTimer);
+    const boot = this.bootCount;
+    this.cloudTimer = setTimeout(() => {
+      if (boot !== this.bootCount || this.stateNow.kind !== 'running') return;
+      this.cloudRequest('connect', token);
+    }, this.behaviourNow.cloudConnectMs);
+  }
+
+  /** One device-side request to the cloud, queued behind the previous one; failures are printed, never thrown. */
+  private cloudRequest(kind: 'connect' | 'disconnect', token: string): void {
+    const base = this.ctx.cloudUrl;
+    if (!base) return;
+    const boot = this.bootCount;
+    const query = `token=${encodeURIComponent(token)}${kind === 'connect' ? `&templateId=${encodeURIComponent(this.ctx.config.templateId)}` : ''}`;
+    this.cloudChain = this.cloudChain.then(async () => {
+      try {
+        const res = await fetch(`${base.replace(/\/+$/, '')}/external/api/device/${kind}?${query}`, {
+          method: 'POST',
+          signal: AbortSignal.timeout(SIM_CLOUD_REQUEST_TIMEOUT_MS),
+        });
+        await res.arrayBuffer();
+        if (kind !== 'connect' || boot !== this.bootCount || this.stateNow.kind !== 'running') return;
+        if (res.ok) {
+          this.cloudOnlineWith = token;
+          this.edgent('Connected to Blynk.Cloud');
+        } else {
+          // Edgent prints the refusal, never the token.
+          this.edgent(res.status === 404 ? 'Invalid auth token' : `Cloud refused the login (HTTP ${res.status})`);
+        }
+      } catch {
+        if (kind === 'connect' && boot === this.bootCount && this.stateNow.kind === 'running') this.edgent('Cloud unreachable');
+      }
+    });
   }
 
   /** Bytes from the host at the console baud. */
@@ -248,6 +324,20 @@ export class BoardApp {
       case 'status':
         this.println(JSON.stringify(this.status()));
         return;
+      case 'connect': {
+        // Current Edgent's `connect <auth> [host]`: store the cloud credentials and connect. The
+        // answer never repeats the token.
+        const auth = args[0] ?? '';
+        if (!AUTH_TOKEN_PATTERN.test(auth)) {
+          this.println(JSON.stringify({ connect: 'error', reason: 'the AuthToken must be 32 characters of [-_a-zA-Z0-9]' }));
+          return;
+        }
+        this.provisionedToken = auth;
+        this.println(JSON.stringify({ connect: 'saved' }));
+        if (this.cloudOnlineWith && this.cloudOnlineWith !== this.cloudToken()) this.stop();
+        this.scheduleCloudConnect();
+        return;
+      }
       case 'wifi':
         if (args[0] === 'scan') {
           // Edgent prints one network per line; Flashline's protocol adds a JSON summary line.
@@ -262,6 +352,7 @@ export class BoardApp {
           if (this.behaviourNow.failure !== 'erase-ignored') {
             this.wifi = null;
             this.wifiConnected = false;
+            this.provisionedToken = null;
           }
           this.println('Erasing configuration...');
           this.println(JSON.stringify({ config: 'erased' }));
@@ -289,12 +380,14 @@ export class BoardApp {
   private status(): Record<string, string | number | boolean | null> {
     // Edgent's states: WAIT_CONFIG until a network is configured, then CONNECTING_NET,
     // CONNECTING_CLOUD, RUNNING. The simulation has no cloud: a board on Wi-Fi waits for it.
-    const state = !this.wifi ? 'WAIT_CONFIG' : this.wifiConnected ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
+    const online = this.cloudOnlineWith !== null;
+    const state = !this.wifi ? (online ? 'RUNNING' : 'WAIT_CONFIG') : !this.wifiConnected ? 'CONNECTING_NET' : online ? 'RUNNING' : 'CONNECTING_CLOUD';
     return {
       state,
       configured: this.wifi !== null,
       wifi: this.wifiConnected && this.wifi ? this.wifi.ssid : null,
-      token: this.token !== undefined,
+      token: this.cloudToken() !== undefined,
+      cloud: online,
       heap: this.behaviourNow.heapFree,
     };
   }
@@ -349,6 +442,7 @@ export class BoardApp {
           this.improvState = ImprovState.provisioned;
           this.improvSend(ImprovType.currentState, [ImprovState.provisioned]);
           this.improvResult(rpc.command, []);
+          if (!this.cloudOnlineWith) this.scheduleCloudConnect();
         }, this.behaviourNow.wifiJoinMs);
         return;
       }

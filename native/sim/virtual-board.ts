@@ -113,6 +113,8 @@ export interface VirtualBoardOptions {
   app?: Partial<Omit<AppIdentityConfig, 'firmwareVersion'>>;
   /** What the application's self-test reports (heap, networks, peripherals) and its failure mode. */
   appBehaviour?: Partial<AppBehaviour>;
+  /** The cloud the application connects to with its token (device side); absent: no cloud. */
+  cloudUrl?: string;
   /** JEDEC ID bytes of the flash chip (capacity comes from the flash size). Default GigaDevice. */
   jedec?: { manufacturer: number; memoryType: number };
   /** Powered from the start (default true): boots the application, as when just plugged in. */
@@ -183,6 +185,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
 
   readonly connection: BoardConnection;
   private readonly lineState: ResetLines;
+  /** What the application was booted with; kept so the cloud's URL can follow a restarted station. */
+  private appContext!: ConstructorParameters<typeof BoardApp>[0];
   private readonly app: BoardApp;
   private readonly rx: BytePipe;
   private readonly tx: BytePipe;
@@ -250,7 +254,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       strap: () => this.profile.strapValue(this.latchedDownload),
       flashAttached: () => this.session?.spiAttached ?? true,
     });
-    this.app = new BoardApp({
+    this.app = new BoardApp((this.appContext = {
       profile: this.profile,
       identity: this.identity,
       flash: this.flash,
@@ -263,7 +267,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       },
       print: (text) => this.transmit(Buffer.from(text, 'latin1')),
       restart: () => this.reboot('software', this.latchedDownload),
-    });
+      ...(options.cloudUrl ? { cloudUrl: options.cloudUrl } : {}),
+    }));
     if (options.appBehaviour) this.app.setBehaviour(options.appBehaviour);
     this.throttle = options.throttle ?? false;
     this.rx = new BytePipe((bytes) => this.receive(bytes));
@@ -301,6 +306,11 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   /** The Wi-Fi network the application keeps in its configuration (null = unconfigured). */
   get storedWifi(): Readonly<StoredWifi> | null {
     return this.app.storedWifi;
+  }
+
+  /** Whether the application is online in the cloud with its token now. */
+  get cloudOnline(): boolean {
+    return this.modeNow === 'app' && this.app.cloudOnline;
   }
 
   get appState(): AppState | null {
@@ -352,6 +362,15 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
 
   readFlash(addr: number, len: number): Uint8Array {
     return this.flash.read(addr, len);
+  }
+
+  /**
+   * Where the application finds its cloud from its next request on (a board host outlives the
+   * station whose embedded cloud listens on a new port after every restart).
+   */
+  setCloudUrl(url: string | undefined): void {
+    if (url === undefined) delete this.appContext.cloudUrl;
+    else this.appContext.cloudUrl = url;
   }
 
   /** Host -> board bytes (what the USB bridge's TX carries). */
@@ -615,6 +634,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
 
   private setMode(mode: BoardMode): void {
     if (mode === this.modeNow) return;
+    // The application stops: its cloud link (if any) drops, as a real board's socket would.
+    if (this.modeNow === 'app') this.app.stop();
     this.modeNow = mode;
     this.emit('mode', mode);
   }

@@ -93,3 +93,29 @@ test('QA: a board that fails its re-test shows FAIL with the reason and cannot s
   await expect(page.getByTestId('qa-ship')).toBeDisabled();
   await expect(station.service.call('shipToken', { code: row.qrToken })).rejects.toThrow(/latest test failed/);
 });
+
+test('QA: dynamic QA of a Wi-Fi product board — provisioned, online, erased, from the QA screen', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'flashline-e2e-qa-dynamic-'));
+  const lamp = await startBrowserMode({ dataDir: dir, slots: 1, virtualBoards: 1, boardTransport: 'pty', batchSize: 5, productId: 'demo-wifi-lamp' });
+  try {
+    await page.goto(lamp.url);
+    await expect(page.getByTestId('slot-1')).toHaveAttribute('data-state', 'detected', { timeout: 30_000 });
+    await page.getByTestId('nav-qa').click();
+    const panel = page.getByTestId('dynamic-qa');
+    await expect(panel.getByLabel('Board in')).toHaveValue('slot-1');
+    await panel.getByRole('button', { name: 'Run dynamic QA' }).click();
+    const verdict = page.getByTestId('dynamic-qa-verdict');
+    await expect(verdict).toHaveAttribute('data-ok', 'true', { timeout: 30_000 });
+    await expect(verdict).toHaveText('PASS — erased, ready to pack');
+    await expect(panel.getByTestId('qa-run')).toContainText('cloud_online');
+    await expect(panel.getByTestId('qa-run')).toContainText('cloud_removed');
+    await page.screenshot({ path: 'docs/screenshots/qa-dynamic.png', fullPage: true });
+    const board = lamp.rack.boardIn('slot-1')!;
+    expect(board.storedWifi).toBeNull();
+    expect(board.cloudOnline).toBe(false);
+    expect(lamp.db.prepare("SELECT kind, ok FROM test_runs").all()).toEqual([{ kind: 'dynamic', ok: 1 }]);
+  } finally {
+    await lamp.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -7,7 +7,8 @@ import { STATION_CALL_CHANNEL } from '../../electron/ipc-channels.js';
 type AnyFn = (...args: any[]) => any;
 
 /** A scriptable stand-in for the parts of Electron the main process touches. */
-const fake = vi.hoisted(() => {
+const fake = await vi.hoisted(async () => {
+  const utility = (await import('./fake-utility-process.js')).createFakeUtilityProcess();
   const state = {
     appListeners: new Map<string, AnyFn[]>(),
     windows: [] as any[],
@@ -55,19 +56,22 @@ const fake = vi.hoisted(() => {
       whenReady: vi.fn(() => Promise.resolve()),
     },
     BrowserWindow,
-    dialog: { showErrorBox: vi.fn() },
+    dialog: { showErrorBox: vi.fn(), showMessageBox: vi.fn(async () => ({ response: 0, checkboxChecked: false })) },
+    utilityProcess: utility.utilityProcess,
     ipcMain: { handle: vi.fn(), removeHandler: vi.fn() },
     protocol: { registerSchemesAsPrivileged: vi.fn(), handle: vi.fn() },
     session: {
       defaultSession: { setPermissionRequestHandler: vi.fn(), setPermissionCheckHandler: vi.fn() },
     },
   };
-  return { state, electron, makeContents };
+  return { state, electron, makeContents, utility };
 });
 
 vi.mock('electron', () => fake.electron);
 
-const { startMainProcess } = await import('../../electron/main-process.js');
+const { startMainProcess, RENDERER_RELOAD_DELAY_MS } = await import('../../electron/main-process.js');
+const { StationHostSupervisor } = await import('../../electron/station-host-supervisor.js');
+const { forkUtilityHost } = await import('../../electron/utility-host-channel.js');
 
 function fakeStation() {
   return {
@@ -84,6 +88,7 @@ beforeEach(async () => {
   fake.state.appListeners.clear();
   fake.state.windows.length = 0;
   fake.state.lock = true;
+  fake.utility.children.length = 0;
   rendererDir = await mkdtemp(path.join(tmpdir(), 'flashline-main-'));
   await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html>');
 });
@@ -207,5 +212,96 @@ describe('startMainProcess', () => {
     expect(fake.electron.dialog.showErrorBox).toHaveBeenCalledWith('Flashline could not start', 'database is locked');
     expect(fake.electron.app.exit).toHaveBeenCalledWith(1);
     expect(fake.state.windows).toHaveLength(0);
+  });
+
+  it('shows the supervisor PIN made at first start once, in a dialog', async () => {
+    const station = { ...fakeStation(), initialSupervisorPin: '482913' };
+    await start(station);
+    expect(fake.electron.dialog.showMessageBox).toHaveBeenCalledOnce();
+    const [win, box] = fake.electron.dialog.showMessageBox.mock.calls[0] as unknown as [unknown, { detail: string }];
+    expect(win).toBe(fake.state.windows[0]);
+    expect(box.detail).toBe('482913');
+  });
+
+  it('shows a clear error and exits when the core is down for good', async () => {
+    let fail: ((error: { code: 'INTERNAL'; message: string; operatorFault: boolean }) => void) | undefined;
+    const main = startMainProcess({
+      rendererDir,
+      preloadPath: '/p.cjs',
+      loadStation: async (onFail) => {
+        fail = onFail;
+        return fakeStation() as never;
+      },
+    });
+    await main!.ready;
+    fail!({ code: 'INTERNAL', message: 'The station core stopped 4 times within 10 minutes.', operatorFault: false });
+    expect(fake.electron.dialog.showErrorBox).toHaveBeenCalledWith('Flashline station core stopped', 'The station core stopped 4 times within 10 minutes.');
+    expect(fake.electron.app.exit).toHaveBeenCalledWith(1);
+  });
+});
+
+describe('main process with the station core in a utility process', () => {
+  async function startWithHost() {
+    const main = startMainProcess({
+      rendererDir,
+      preloadPath: '/p.cjs',
+      loadStation: async (fail) => {
+        const supervisor = new StationHostSupervisor({
+          fork: () => forkUtilityHost('/app/station-host.js'),
+          startOptions: { dataDir: '/data' },
+          secrets: () => Promise.resolve(undefined),
+          onGiveUp: fail,
+        });
+        await supervisor.start();
+        return supervisor;
+      },
+    });
+    await main!.ready;
+    const handler = fake.electron.ipcMain.handle.mock.calls[0]![1] as AnyFn;
+    const trusted = { senderFrame: { url: 'app://flashline/index.html', parent: null } };
+    return { handler, trusted, host: fake.utility.children[0]! };
+  }
+
+  it('relays a renderer call through IPC to the utility process and back', async () => {
+    const { handler, trusted, host } = await startWithHost();
+    await expect(handler(trusted, 'runSlot', { slotId: 'slot-1' })).resolves.toEqual({ ok: true, result: { called: 'runSlot' } });
+    expect(host.received.at(-1)).toMatchObject({ type: 'call', name: 'runSlot', args: { slotId: 'slot-1' } });
+    // Relays station events to the window.
+    host.reply({ type: 'event', event: { type: 'slot', slot: { id: 'slot-1', index: 1, state: { kind: 'empty' } } } });
+    expect(fake.state.windows[0].webContents.send).toHaveBeenCalledWith('station:event', { type: 'slot', slot: { id: 'slot-1', index: 1, state: { kind: 'empty' } } });
+  });
+
+  it('a renderer crash or reload never stops or restarts the station core (a flashing slot goes on)', async () => {
+    vi.useFakeTimers();
+    try {
+      const { handler, trusted, host } = await startWithHost();
+      host.onCall = () => null;
+      // A long call in flight (like a slot being provisioned) while the window goes away.
+      const inFlight = handler(trusted, 'runSlot', { slotId: 'slot-1' });
+      const win = fake.state.windows[0];
+      win.webContents.listeners.get('render-process-gone')![0]!({}, { reason: 'crashed', exitCode: 1 });
+      // The reload, and a whole minute of the core's heartbeat after it.
+      await vi.advanceTimersByTimeAsync(RENDERER_RELOAD_DELAY_MS + 60_000);
+      expect(win.webContents.reload).toHaveBeenCalledOnce();
+      expect(fake.utility.utilityProcess.fork).toHaveBeenCalledOnce();
+      expect(host.kill).not.toHaveBeenCalled();
+      expect(host.received.some((m) => m.type === 'shutdown')).toBe(false);
+      // The call finishes in the core and its answer is still delivered.
+      const call = host.received.find((m) => m.type === 'call' && m.name === 'runSlot') as { id: number };
+      host.reply({ type: 'result', id: call.id, ok: true, result: { accepted: true } });
+      await expect(inFlight).resolves.toEqual({ ok: true, result: { accepted: true } });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('quitting the app shuts the core down cleanly', async () => {
+    const { host } = await startWithHost();
+    const event = { preventDefault: vi.fn() };
+    emitApp('before-quit', event);
+    await vi.waitFor(() => expect(fake.electron.app.quit).toHaveBeenCalled());
+    expect(host.received.at(-1)).toEqual({ type: 'shutdown' });
+    expect(host.exited).toBe(true);
+    expect(host.kill).not.toHaveBeenCalled();
   });
 });

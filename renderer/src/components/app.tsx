@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import { QaScreen } from '../screens/qa-screen.js';
+import { FirstChoiceStep } from '../screens/settings/first-choice-step.js';
+import { SettingsScreen } from '../screens/settings-screen.js';
 import { SupervisorScreen } from '../screens/supervisor-screen.js';
 import { loadMuted, saveMuted, useSlotSounds } from '../sounds.js';
 import { slotNumberForKey } from '../station-model.js';
@@ -10,11 +12,12 @@ import { ScanBar } from './scan-bar.js';
 import { SlotGrid } from './slot-grid.js';
 import { StationHeader } from './station-header.js';
 
-type Screen = 'line' | 'qa' | 'supervisor';
+type Screen = 'line' | 'qa' | 'supervisor' | 'settings';
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'line', label: 'Line' },
   { id: 'qa', label: 'QA' },
   { id: 'supervisor', label: 'Supervisor' },
+  { id: 'settings', label: 'Settings' },
 ];
 
 function isTypingTarget(target: EventTarget | null): boolean {
@@ -26,7 +29,8 @@ export function App({ client }: { client: StationClient }): ReactElement {
   const cards = useRef(new Map<number, HTMLElement>());
   const [screen, setScreen] = useState<Screen>('line');
   const [muted, setMuted] = useState(loadMuted);
-  useSlotSounds(snapshot?.slots, muted);
+  // The station-wide sounds setting (Settings) silences every browser; the toggle mutes this one.
+  useSlotSounds(snapshot?.slots, muted || snapshot?.station.sounds === false);
   const stock = snapshot?.stock;
   const lowStock = stock?.lowStockAt !== undefined && stock.available < stock.lowStockAt;
 
@@ -106,6 +110,7 @@ export function App({ client }: { client: StationClient }): ReactElement {
       ) : null}
       {screen === 'line' ? (
         <>
+        {snapshot?.station.productionChosen === false ? <FirstChoiceStep client={client} station={snapshot.station} /> : null}
         {snapshot ? <ScanBar client={client} slots={snapshot.slots} /> : null}
         <main className="layout">
           {snapshot ? (
@@ -126,6 +131,7 @@ export function App({ client }: { client: StationClient }): ReactElement {
         </>
       ) : null}
       {screen === 'qa' ? <QaScreen client={client} /> : null}
+      {screen === 'settings' ? <SettingsScreen client={client} station={snapshot?.station ?? null} available={snapshot?.stock.available ?? null} /> : null}
       {screen === 'supervisor' ? <SupervisorScreen client={client} sync={snapshot?.sync ?? null} stock={snapshot?.stock ?? null} /> : null}
       <footer className="keys-help" aria-hidden="true">
         Keys 1–{Math.max(1, snapshot?.slots.length ?? 8)} pick a slot · Enter runs its main action · Tab moves between buttons

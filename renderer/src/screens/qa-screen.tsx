@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent, type ReactElement } from '
 import type { QaBoardHistory, QaTestRun } from '../../../common/qa.js';
 import type { StationClient } from '../station-client.js';
 import { rehydrateError } from '../station-client.js';
+import { DynamicQaPanel } from './dynamic-qa-panel.js';
 
 type Verdict = { ok: boolean; text: string } | null;
 
@@ -87,6 +88,7 @@ export function QaScreen({ client }: { client: StationClient }): ReactElement {
         </div>
       ) : null}
       {history ? <History history={history} busy={busy} onRetest={retest} onShip={ship} /> : null}
+      <DynamicQaPanel client={client} />
     </section>
   );
 }
@@ -141,7 +143,7 @@ function History({ history, busy, onRetest, onShip }: { history: QaBoardHistory;
   );
 }
 
-function RunView({ run }: { run: QaTestRun }): ReactElement {
+export function RunView({ run }: { run: QaTestRun }): ReactElement {
   return (
     <li className={run.ok ? 'qa-run pass' : 'qa-run fail'} data-testid="qa-run" data-ok={run.ok ? 'true' : 'false'}>
       <strong>{run.ok ? 'PASS' : 'FAIL'}</strong> {run.kind} · {run.at} · {run.durationMs} ms{run.reason ? ` — ${run.reason}` : ''}

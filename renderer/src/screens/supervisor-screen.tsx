@@ -5,6 +5,7 @@ import { describeAge } from '../components/sync-summary.js';
 import type { StationClient } from '../station-client.js';
 import { BarChart } from './supervisor/bar-chart.js';
 import { PinPrompt } from './supervisor/pin-prompt.js';
+import { SupervisorTools } from './supervisor/supervisor-tools.js';
 
 type SessionArgs<N extends CommandName> = Omit<CommandArgs<N>, 'session'>;
 
@@ -111,6 +112,7 @@ export function SupervisorScreen({ client, sync, stock }: { client: StationClien
             return r !== null;
           }}
         />
+        <SupervisorTools call={call} busy={busy} batches={reports?.batches ?? []} heldCount={sync?.held ?? 0} onMessage={setMessage} />
         <ReportsPanel
           reports={reports}
           busy={busy}
