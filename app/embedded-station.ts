@@ -20,7 +20,7 @@ import { SyncEngine } from '../core/sync/sync-engine.js';
 import { TokenPuller } from '../core/sync/token-puller.js';
 import { QaService } from '../core/qa/qa-service.js';
 import { cloudCheckForLine } from '../core/qa/cloud-check.js';
-import { dynamicProductRefusal, dynamicQaWiring, virtualBoardCloud } from './qa-wiring.js';
+import { dynamicLineWiring, dynamicProductRefusal, dynamicQaWiring, virtualBoardCloud } from './qa-wiring.js';
 import { TestRunStore } from '../core/qa/test-run-store.js';
 import { LabelQueue } from '../core/station/label-queue.js';
 import { StationEngine } from '../core/station/station-engine.js';
@@ -134,13 +134,16 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
     const puller = new TokenPuller({ db, queue, client, product, stationId, batchSize: options.batchSize ?? 100, log });
     // The first stock comes before the line starts; when the cloud is out of reach the station
     // starts anyway with what it has, and the sync loop keeps trying.
-    await puller.topUp().catch((err: unknown) => log(`initial token pull failed: ${String(err)}`));
+    // A dynamic-token product on the line uses no static tokens: nothing is pulled for it (read at
+    // each pull: a supervisor may switch products).
+    const tokensNeeded = (): boolean => product.tokenKind !== 'dynamic';
+    if (tokensNeeded()) await puller.topUp().catch((err: unknown) => log(`initial token pull failed: ${String(err)}`));
     const sync = new SyncEngine({
       queue,
       cloud: client,
       stationId,
-      topUp: () => puller.topUp(),
-      lowStock: () => puller.lowStock(),
+      topUp: () => (tokensNeeded() ? puller.topUp() : Promise.resolve(0)),
+      lowStock: () => tokensNeeded() && puller.lowStock(),
       ...(options.syncIntervalMs ? { intervalMs: options.syncIntervalMs } : {}),
       log,
     });
@@ -164,6 +167,8 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
     const labels = new LabelQueue(db, product, stationId, join(dataDir, 'labels'), printer, { autoPrintFullSheet: true, log });
     // Every self-test run is kept per board (QA reads them back; only a board that passed ships).
     const testRuns = new TestRunStore(db);
+    // Dynamic QA (QA screen) and the dynamic line share one cloud step: one QA user lookup.
+    const qaWiring = dynamicQaWiring(client, cloud.seed.orgId);
     const engine = new StationEngine({
       stationId,
       product,
@@ -194,6 +199,8 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       // Manifest `flashline.cloudCheck` of the product on the line now (core/qa/cloud-check.ts).
       cloudCheck: cloudCheckForLine(() => line.current.loaded.manifest.flashline.cloudCheck, client),
       provisionRefusal: () => dynamicProductRefusal(line.current.loaded),
+      // Dynamic-token products: firmware, dynamic QA, factory reset; no token, no label.
+      dynamicLine: dynamicLineWiring({ cloud: qaWiring.dynamicCloud, plan: () => line.testPlan, testRuns, log }),
       slotCount,
       log,
     });
@@ -210,7 +217,7 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
       engine,
       labels,
       queue,
-      simulator: options.hardware === 'usb' ? null : rack,
+      simulator: options.hardware === 'usb' || remote ? null : rack,
       sync,
       puller,
       supervisor,
@@ -236,7 +243,7 @@ export async function startEmbeddedStation(options: EmbeddedStationOptions = {})
           return line.testPlan;
         },
         // Dynamic-token products (testPlan.dynamic): Improv + provisioning token + `config erase`.
-        ...dynamicQaWiring(client, cloud.seed.orgId),
+        ...qaWiring,
         log,
       }),
       log,

@@ -1,7 +1,11 @@
 import type { CloudDeviceClient } from '../core/cloud/cloud-client.js';
 import type { LoadedProduct } from '../core/product/manifest.js';
-import { dynamicQa } from '../core/qa/dynamic-qa.js';
+import { dynamicQa, type DynamicQaCloud } from '../core/qa/dynamic-qa.js';
 import { dynamicQaCloud } from '../core/qa/dynamic-qa-cloud.js';
+import { dynamicLineQa, dynamicLineRefusal } from '../core/qa/dynamic-line-qa.js';
+import type { TestRunStore } from '../core/qa/test-run-store.js';
+import type { DynamicLineDeps } from '../core/station/dynamic-line-run.js';
+import type { SelfTestPlan } from '../common/self-test-plan.js';
 import type { QaServiceDeps } from '../core/qa/qa-service.js';
 import { resetToApp } from '../native/flash/reset-to-app.js';
 import type { VirtualBoardOptions } from '../native/sim/virtual-board.js';
@@ -26,11 +30,19 @@ export function dynamicQaWiring(
 }
 
 /**
- * A dynamic-token product gets no token at the factory, so the provisioning run (reserve, flash a
- * token, label) is refused for it; its boards go through QA's dynamic run instead. The line flow
- * for such products (shared firmware only, QA, factory reset, no label) is not in the engine yet.
+ * A dynamic-token product gets no token at the factory: the line flashes its shared firmware, runs
+ * dynamic QA and ships it factory-reset (core/station/dynamic-line-run.ts). Refused only when its
+ * test plan names no QA Wi-Fi network to test with.
  */
 export function dynamicProductRefusal(product: LoadedProduct): string | null {
   if (product.manifest.flashline.tokenKind !== 'dynamic') return null;
-  return `${product.name} is a dynamic-token product: its boards get no token at the factory — test them with Dynamic QA on the QA screen.`;
+  return dynamicLineRefusal(product.name, product.testPlan);
+}
+
+/**
+ * The engine's dynamic-line wiring: the same run as QA's, with the same cloud step (pass QA's
+ * `dynamicCloud`: one QA user lookup for the whole station), stored per MAC.
+ */
+export function dynamicLineWiring(parts: { cloud?: DynamicQaCloud; plan: () => SelfTestPlan | undefined; testRuns: TestRunStore; log?: (line: string) => void }): DynamicLineDeps {
+  return dynamicLineQa({ run: dynamicQa, ...parts });
 }

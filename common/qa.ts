@@ -36,6 +36,7 @@ export interface QaSyncEntry {
 }
 
 export interface QaBoardHistory {
+  /** Null for a dynamic-token board: it holds no token of ours (see `dynamicMac`). */
   token: {
     id: number;
     qrToken: string;
@@ -45,7 +46,9 @@ export interface QaBoardHistory {
     payloadSha256: string | null;
     batchId: string;
     updatedAt: string;
-  };
+  } | null;
+  /** A dynamic-token board: the MAC its runs (kind `dynamic`) are kept under. */
+  dynamicMac?: string;
   label: { sheetId: string; position: number; serial: string | null; printed: boolean } | null;
   audit: QaAuditEntry[];
   testRuns: QaTestRun[];

@@ -85,6 +85,6 @@ export interface SettingsChange {
 }
 
 /** Slot states in which a board is being worked on: the product must not change under it. */
-export const WORKING_SLOT_KINDS: readonly string[] = ['probing', 'flashing', 'testing', 'labelling', 'awaiting-scan'];
+export const WORKING_SLOT_KINDS: readonly string[] = ['probing', 'flashing', 'testing', 'qa', 'labelling', 'awaiting-scan'];
 
 export const LOW_STOCK_THRESHOLD_MAX = 100_000;

@@ -45,8 +45,14 @@ export type SlotState =
   | { kind: 'probing'; board: BoardInfo }
   /** Ready to provision; `resume` when it already holds a token of ours (Provision resumes it). */
   | { kind: 'detected'; board: BoardInfo; resume?: ResumeOffer }
-  | { kind: 'flashing'; board: BoardInfo; token: TokenRef; progress: FlashProgress }
+  /** `token` absent: a dynamic-token product's shared firmware is written (no token, no payload). */
+  | { kind: 'flashing'; board: BoardInfo; token?: TokenRef; progress: FlashProgress }
   | { kind: 'testing'; board: BoardInfo; token: TokenRef }
+  /**
+   * Dynamic-token products only: the freshly flashed board comes online with a test provisioning
+   * token, then is factory-reset and confirmed unconfigured (core/qa/dynamic-qa.ts).
+   */
+  | { kind: 'qa'; board: BoardInfo }
   | { kind: 'labelling'; board: BoardInfo; token: TokenRef }
   /**
    * Scan-back: the label is on the sheet; the operator sticks it on and scans it, and only a scan
@@ -54,7 +60,11 @@ export type SlotState =
    * stays blocked until the right label is scanned.
    */
   | { kind: 'awaiting-scan'; board: BoardInfo; token: TokenRef; label: LabelRef; mismatch?: ScanMismatch }
-  | { kind: 'done'; board: BoardInfo; token: TokenRef; label: LabelRef }
+  /**
+   * A static-token board: its token and label. A dynamic-token board: neither (it ships
+   * unconfigured; the customer's phone app gives it its token) — `token` and `label` both absent.
+   */
+  | { kind: 'done'; board: BoardInfo; token?: TokenRef; label?: LabelRef }
   | { kind: 'failed'; board?: BoardInfo; token?: TokenRef; error: StationErrorData };
 
 export type SlotKind = SlotState['kind'];
@@ -66,8 +76,11 @@ export const SLOT_TRANSITIONS: Readonly<Record<SlotKind, readonly SlotKind[]>> =
   // detected -> testing: resuming a board whose token was already written and verified by MD5.
   detected: ['flashing', 'testing', 'probing', 'failed', 'empty'],
   // flashing -> flashing carries progress updates.
-  flashing: ['flashing', 'testing', 'failed'],
+  // flashing -> qa: a dynamic-token product's firmware is on the board (no token, no label).
+  flashing: ['flashing', 'testing', 'qa', 'failed'],
   testing: ['labelling', 'failed'],
+  // qa -> done: online with a test token, then factory-reset and confirmed unconfigured.
+  qa: ['done', 'failed'],
   labelling: ['awaiting-scan', 'done', 'failed'],
   // awaiting-scan -> awaiting-scan records a wrong scan.
   'awaiting-scan': ['awaiting-scan', 'done', 'failed'],

@@ -551,6 +551,7 @@ export function productConfigFromManifest(
     labelStockId: product.labelStockId,
     flashBaud: build.flash.baud,
     scanBack: product.scanBack,
+    tokenKind: product.manifest.flashline.tokenKind,
     build,
   };
 }

@@ -28,6 +28,7 @@ const CONFIG_KEYS: readonly (keyof ProductConfig)[] = [
   'flashBaud',
   'scanBack',
   'plan',
+  'tokenKind',
 ];
 
 /**

@@ -22,6 +22,12 @@ export interface ProductConfig {
    * skipped, every region written is MD5-verified.
    */
   plan?: 'token-only' | 'full';
+  /**
+   * `static` (default when absent): a unique AuthToken per board, flashed here. `dynamic`: the same
+   * firmware for every unit and no token at the factory; the line flashes the firmware (full plan),
+   * runs dynamic QA and ships the board factory-reset, with no label.
+   */
+  tokenKind?: 'static' | 'dynamic';
 }
 
 /** The demo product `npm start` provisions. */
@@ -36,4 +42,5 @@ export const DEMO_PRODUCT: Omit<ProductConfig, 'templateId' | 'orgId'> = {
   labelStockId: 'a4-3x8',
   flashBaud: 921_600,
   scanBack: true,
+  tokenKind: 'static',
 };

@@ -9,11 +9,17 @@ export const QA_OWNER = { email: 'qa-station@flashline.invalid', name: 'Flashlin
 
 /** Dynamic QA's cloud steps over the station's cloud client, in the maker's organisation. */
 export function dynamicQaCloud(client: Pick<CloudDeviceClient, 'ensureUser' | 'provisionToken' | 'isHardwareConnected' | 'deleteDevice'>, orgId: number, onlineTimeoutMs?: number): DynamicQaCloud {
-  let ownerId: number | null = null;
+  // One lookup (or creation) of the QA user shared by every slot: slots running QA at the same time
+  // would otherwise each create it, and all but one get the cloud's 409. A failed lookup is retried
+  // by the next run.
+  let owner: Promise<number> | null = null;
   return {
     async issueToken() {
-      ownerId ??= await client.ensureUser(QA_OWNER);
-      return client.provisionToken({ orgId, ownerId });
+      owner ??= client.ensureUser(QA_OWNER).catch((err: unknown) => {
+        owner = null;
+        throw err;
+      });
+      return client.provisionToken({ orgId, ownerId: await owner });
     },
     isHardwareConnected: (token) => client.isHardwareConnected(token),
     removeDevice: (deviceId) => client.deleteDevice(deviceId),

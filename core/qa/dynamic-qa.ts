@@ -204,6 +204,6 @@ export async function dynamicQa(options: DynamicQaOptions): Promise<SelfTestResu
   const log = session.log.map(redact);
   options.log?.(`dynamic QA: ${failed ? `failed at ${failed.check}` : 'passed'}`);
   const durationMs = Date.now() - started;
-  if (failed) return { ok: false, checks: [], results, log, reason: `Dynamic QA step "${failed.check}" failed: ${failed.reason ?? 'no reason'}.`, durationMs };
+  if (failed) return { ok: false, checks: [], results, log, reason: `Dynamic QA step "${failed.check}" failed: ${(failed.reason ?? 'no reason').replace(/\.+$/, '')}.`, durationMs };
   return { ok: true, checks: [], results, log, durationMs };
 }

@@ -31,6 +31,8 @@ export interface QaServiceDeps {
 }
 
 const SLOT_ID = /^slot-[1-8]$/;
+/** A board's MAC as the probe reports it (`aa:bb:cc:dd:ee:ff`). */
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
 /**
  * QA mode: look a board up by its label (or the slot it sits in), re-run the product's test plan on
@@ -39,7 +41,20 @@ const SLOT_ID = /^slot-[1-8]$/;
 export class QaService {
   constructor(private readonly deps: QaServiceDeps) {}
 
+  /**
+   * A board's history by its label, the slot it sits in, or its MAC. A dynamic-token board holds no
+   * token of ours: its history is its `dynamic` runs, kept under its MAC.
+   */
   lookup(code: string): QaBoardHistory {
+    const trimmed = code.trim();
+    const mac = MAC.test(trimmed) ? trimmed.toLowerCase() : SLOT_ID.test(trimmed) ? this.dynamicMacInSlot(trimmed) : null;
+    if (mac) {
+      const token = this.deps.db.prepare('SELECT id FROM tokens WHERE lower(board_mac) = ? ORDER BY id DESC LIMIT 1').get(mac) as { id: number } | undefined;
+      if (token && MAC.test(trimmed)) return this.history(this.deps.queue.get(token.id));
+      const runs = this.deps.testRuns.forMac(mac);
+      if (runs.length > 0) return this.dynamicHistory(mac, runs);
+      if (MAC.test(trimmed)) throw stationError('NOT_FOUND', `No board with MAC ${mac} has been through this station.`, true);
+    }
     return this.history(this.resolve(code));
   }
 
@@ -103,6 +118,30 @@ export class QaService {
     this.deps.queue.advance(token.id, 'shipped', {}, undefined, `shipped after test run #${latest?.id ?? '?'} passed`);
     this.deps.log?.(`qa: token #${token.id} shipped`);
     return this.history(this.deps.queue.get(token.id));
+  }
+
+  /** The MAC of the board in a slot that holds no token of ours (a dynamic-token board), if any. */
+  private dynamicMacInSlot(slotId: string): string | null {
+    const view = this.deps.engine.slotViews().find((v) => v.id === slotId);
+    if (!view || tokenOfSlot(view)) return null;
+    const board = (view.state as { board?: { mac?: string } }).board;
+    return board?.mac ? board.mac.toLowerCase() : null;
+  }
+
+  private dynamicHistory(mac: string, runs: TestRunRecord[]): QaBoardHistory {
+    const slot = this.deps.engine.slotViews().find((v) => (v.state as { board?: { mac?: string } }).board?.mac?.toLowerCase() === mac);
+    const latest = runs[runs.length - 1];
+    return {
+      token: null,
+      dynamicMac: mac,
+      label: null,
+      audit: [],
+      testRuns: runs.map(toQaRun),
+      sync: [],
+      slotId: slot?.id ?? null,
+      canShip: false,
+      shipBlocker: `A dynamic-token board holds no token of ours: it ships factory-reset once its latest dynamic QA passed (latest: ${latest?.ok ? 'passed' : 'failed'}).`,
+    };
   }
 
   private resolve(code: string): TokenRecord {

@@ -80,6 +80,12 @@ export class TestRunStore {
     return rows.map(fromRow);
   }
 
+  /** A dynamic-token board's runs (no token of ours: keyed by its MAC), oldest first. */
+  forMac(mac: string): TestRunRecord[] {
+    const rows = this.db.prepare('SELECT * FROM test_runs WHERE token_id IS NULL AND lower(board_mac) = lower(?) ORDER BY id').all(mac) as Row[];
+    return rows.map(fromRow);
+  }
+
   latestForToken(tokenId: number): TestRunRecord | null {
     const row = this.db.prepare('SELECT * FROM test_runs WHERE token_id = ? ORDER BY id DESC LIMIT 1').get(tokenId) as Row | undefined;
     return row ? fromRow(row) : null;

@@ -14,6 +14,7 @@ import type { DeviceRecord } from '../cloud/cloud-client.js';
 import type { ProductConfig } from '../product/product.js';
 import { withExtraCheck, type CloudCheckJob } from '../qa/cloud-check.js';
 import { flashOnlyProof } from './flash-proof.js';
+import { runDynamicBoard, type DynamicLineDeps } from './dynamic-line-run.js';
 import type { TokenQueue, TokenRecord } from '../queue/token-queue.js';
 
 /** Where a label went, and the exact string its QR code carries (what a scan must read back). */
@@ -53,6 +54,11 @@ export interface StationEngineDeps {
    * none at the factory: QA's dynamic run instead), or null. Read at each run.
    */
   provisionRefusal?: () => string | null;
+  /**
+   * Dynamic-token products (product `tokenKind: dynamic`): firmware, dynamic QA, factory reset, no
+   * token and no label (core/station/dynamic-line-run.ts). Absent: such a product is refused.
+   */
+  dynamicLine?: DynamicLineDeps;
   /** Where each self-test run is kept per board (checks, values, redacted serial log). */
   recordTestRun?: (run: { tokenId: number; boardMac: string; slotId: string; result: SelfTestResult; expectedToken: string }) => void;
   slotCount: number;
@@ -119,6 +125,8 @@ export class StationEngine {
   private readonly startedAt = new Date().toISOString();
   private readonly interruptedAtStart: Set<number>;
   private interruptedTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Dynamic-token boards this shift (they use no token, so the queue cannot count them). */
+  private readonly dynamicShift = { done: 0, failed: 0 };
   /** Physical port path -> slot id. */
   private readonly locations: Map<string, string>;
   private readonly listeners: { [E in keyof StationEngineEvents]: Set<StationEngineEvents[E]> } = {
@@ -162,9 +170,16 @@ export class StationEngine {
 
   stock(): StockView {
     const { queue } = this.deps;
+    const shift = {
+      since: this.startedAt,
+      done: queue.countReachedSince('labelled', this.startedAt) + this.dynamicShift.done,
+      failed: queue.countReachedSince('failed', this.startedAt) + this.dynamicShift.failed,
+    };
+    // A dynamic-token product uses no tokens: no low-stock warning while it is on the line.
+    if (this.deps.product.tokenKind === 'dynamic') return { ...queue.stock(), shift };
     return {
       ...queue.stock(),
-      shift: { since: this.startedAt, done: queue.countReachedSince('labelled', this.startedAt), failed: queue.countReachedSince('failed', this.startedAt) },
+      shift,
       // Enough for a few rounds of every slot: time to pull a batch before the line stops.
       lowStockAt: this.deps.lowStockThreshold ?? Math.max(LOW_STOCK_MIN_TOKENS, this.slots.length * LOW_STOCK_ROUNDS),
     };
@@ -183,6 +198,12 @@ export class StationEngine {
     slot.running = true;
     const board = slot.board;
     const resume = slot.state.resume;
+    // The product is read per board: a supervisor may switch it between boards (Settings).
+    if (this.deps.product.tokenKind === 'dynamic') {
+      return this.provisionDynamic(slot, board).finally(() => {
+        slot.running = false;
+      });
+    }
     return this.provision(slot, board, resume).finally(() => {
       slot.running = false;
     });
@@ -276,7 +297,8 @@ export class StationEngine {
           true,
         );
       }
-      const held = this.deps.readToken(outcome.nvs);
+      // A dynamic-token product's boards hold none of our tokens: nothing to resume or recognise.
+      const held = this.deps.product.tokenKind === 'dynamic' ? undefined : this.deps.readToken(outcome.nvs);
       const token = held ? this.deps.queue.findByAuthToken(held) : null;
       if (token && (token.state === 'labelled' || token.state === 'shipped') && token.labelSheetId !== null && token.labelPosition !== null) {
         this.deps.log?.(`slot ${slot.index}: board ${info.mac} already holds labelled token #${token.id}`);
@@ -411,6 +433,33 @@ export class StationEngine {
     } finally {
       this.emitStock();
     }
+  }
+
+  /** A dynamic-token board: shared firmware, dynamic QA, factory reset; no token, no label. */
+  private async provisionDynamic(slot: Slot, board: AttachedBoard): Promise<void> {
+    const line = this.deps.dynamicLine;
+    const info = slot.state.kind === 'detected' ? slot.state.board : board.info;
+    if (!line) {
+      this.setState(slot, { kind: 'failed', board: info, error: toErrorData(stationError('INVALID_INPUT', `${this.deps.product.name} is a dynamic-token product and this station has no dynamic QA set up.`, true)) });
+      return;
+    }
+    const ended = await runDynamicBoard({
+      slotId: slot.id,
+      slotIndex: slot.index,
+      info,
+      expectMac: slot.mac,
+      product: { ...this.deps.product },
+      firmware: this.deps.firmwareRegions ?? [],
+      flash: this.deps.flash,
+      // After the flash's reset a native-USB board may have re-enumerated: open what is attached now.
+      openPort: () => (slot.board ?? board).openPort(),
+      line,
+      setState: (next) => this.setState(slot, next),
+      state: () => slot.state,
+      ...(this.deps.log ? { log: this.deps.log } : {}),
+    });
+    this.dynamicShift[ended] += 1;
+    this.emitStock();
   }
 
   /**

@@ -1,13 +1,16 @@
 import type { BoardInfo } from '../../common/board.js';
 import type { ErrorCode } from '../../common/errors.js';
 import type { FlashProgress, SlotState } from '../../common/slot-state.js';
+import { failureSentence } from './failure-sentences.js';
+
+export { FAILURE_SENTENCES, failureSentence } from './failure-sentences.js';
 
 /**
  * What a slot card shows, as a pure function of the slot's state. State is carried three ways
  * (tone = colour, icon = shape, word) so it reads from a metre away and without colour vision.
  */
 export type SlotTone = 'idle' | 'ready' | 'busy' | 'ok' | 'bad';
-export type SlotIcon = 'socket' | 'search' | 'plug' | 'arrow-down' | 'gauge' | 'tag' | 'barcode' | 'check' | 'cross';
+export type SlotIcon = 'socket' | 'search' | 'plug' | 'arrow-down' | 'gauge' | 'wifi' | 'tag' | 'barcode' | 'check' | 'cross';
 export type SlotCommand = 'plugVirtualBoard' | 'unplugVirtualBoard' | 'runSlot' | 'clearSlot';
 
 export interface SlotAction {
@@ -38,7 +41,8 @@ export interface SlotViewModel {
   /** 1-based position of the label on the sheet. */
   labelNumber: number | null;
   progress: SlotProgressView | null;
-  failure: { code: string; message: string } | null;
+  /** `next`: the code's one sentence (what happened, what to do); `message`: the engine's specifics. */
+  failure: { code: string; message: string; next: string } | null;
   actions: SlotAction[];
 }
 
@@ -118,6 +122,11 @@ function unplug(board: BoardInfo | undefined, simulator: boolean): SlotAction[] 
     : [];
 }
 
+function doneActions(board: BoardInfo, simulator: boolean): SlotAction[] {
+  if (simulator && board.transport === 'virtual') return [{ command: 'unplugVirtualBoard', label: 'Unplug', primary: true }];
+  return [{ command: 'clearSlot', label: 'Next board', primary: true }];
+}
+
 export interface DescribeOptions {
   simulator: boolean;
 }
@@ -165,9 +174,10 @@ export function describeSlot(state: SlotState, options: DescribeOptions = { simu
         word: 'Flashing',
         tone: 'busy',
         icon: 'arrow-down',
-        hint: `${progress.phase}…`,
+        // No token: a dynamic-token product's shared firmware is being written.
+        hint: state.token ? `${progress.phase}…` : `${progress.phase} firmware…`,
         board: boardView(state.board),
-        qrShort: shortQr(state.token.qrToken),
+        qrShort: state.token ? shortQr(state.token.qrToken) : null,
         progress,
         actions: unplug(state.board, simulator),
       };
@@ -181,6 +191,16 @@ export function describeSlot(state: SlotState, options: DescribeOptions = { simu
         hint: 'Running the self-test…',
         board: boardView(state.board),
         qrShort: shortQr(state.token.qrToken),
+        actions: unplug(state.board, simulator),
+      };
+    case 'qa':
+      return {
+        ...base,
+        word: 'QA',
+        tone: 'busy',
+        icon: 'wifi',
+        hint: 'Wi-Fi and cloud check, then factory reset…',
+        board: boardView(state.board),
         actions: unplug(state.board, simulator),
       };
     case 'labelling':
@@ -218,11 +238,16 @@ export function describeSlot(state: SlotState, options: DescribeOptions = { simu
         word: 'Done',
         tone: 'ok',
         icon: 'check',
-        hint: `Label ${state.label.position + 1} is this board's: box them together, then take the next board.`,
+        // A dynamic-token board has no token and no label: it ships factory-reset.
+        hint: state.label
+          ? `Label ${state.label.position + 1} is this board's: unplug it, box them together, plug in the next board.`
+          : 'Passed QA and factory-reset: unplug it, box it, plug in the next board.',
         board: boardView(state.board),
-        qrShort: shortQr(state.token.qrToken),
-        labelNumber: state.label.position + 1,
-        actions: [{ command: 'clearSlot', label: 'Next board', primary: true }, ...unplug(state.board, simulator)],
+        qrShort: state.token ? shortQr(state.token.qrToken) : null,
+        labelNumber: state.label ? state.label.position + 1 : null,
+        // The board stays Done while it is plugged in (a re-check finds its labelled token): taking
+        // it out is the next step, so a virtual board's Unplug is the main action there.
+        actions: doneActions(state.board, simulator),
       };
     case 'failed':
       return {
@@ -233,8 +258,9 @@ export function describeSlot(state: SlotState, options: DescribeOptions = { simu
         hint: FAILURE_TITLES[state.error.code] ?? 'Failed',
         board: boardView(state.board),
         qrShort: state.token ? shortQr(state.token.qrToken) : null,
-        failure: { code: state.error.code, message: state.error.message },
-        actions: [{ command: 'clearSlot', label: 'Clear', primary: true }, ...unplug(state.board, simulator)],
+        failure: { code: state.error.code, message: state.error.message, next: failureSentence(state.error.code) },
+        // clearSlot re-checks the board still in the slot (or empties a slot without one).
+        actions: [{ command: 'clearSlot', label: state.board ? 'Check again' : 'Clear', primary: true }, ...unplug(state.board, simulator)],
       };
   }
 }

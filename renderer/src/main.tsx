@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './components/app.js';
 import { createStationClient, type SocketLike } from './station-client.js';
 import './styles.css';
+import './readability.css';
 
 const client = createStationClient({
   station: (window as Window & { station?: unknown }).station,

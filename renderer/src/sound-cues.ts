@@ -10,6 +10,6 @@ export function cueFor(before: SlotView['state'] | undefined, after: SlotView['s
     return null;
   }
   if (after.kind === 'failed') return 'fail';
-  if (after.kind === 'awaiting-scan' || (after.kind === 'done' && before.kind === 'labelling')) return 'pass';
+  if (after.kind === 'awaiting-scan' || (after.kind === 'done' && (before.kind === 'labelling' || before.kind === 'qa'))) return 'pass';
   return null;
 }

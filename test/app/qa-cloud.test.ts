@@ -72,10 +72,8 @@ describe('QA with the cloud, end to end in the embedded station', () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('refuses to put a token into a dynamic product board, with the reason', async () => {
-      await waitFor(() => station.service.snapshot().slots[0]!.state.kind === 'detected');
-      await expect(station.call('runSlot', { slotId: 'slot-1' })).rejects.toThrow(/dynamic-token product: its boards get no token at the factory/);
-    });
+    // The line flow of a dynamic product (runSlot: firmware, dynamic QA, factory reset, no token,
+    // no label) is tested in test/app/dynamic-line.test.ts.
 
     it('qaDynamic resets the probed board into its app, provisions, brings it online, erases it, and stores the run', async () => {
       await waitFor(() => station.service.snapshot().slots[0]!.state.kind === 'detected');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BoardInfo } from '../../common/board.js';
 import type { SlotState } from '../../common/slot-state.js';
 import {
+  FAILURE_SENTENCES,
   describeProgress,
   describeSlot,
   formatRate,
@@ -25,6 +26,7 @@ const states: Record<SlotState['kind'], SlotState> = {
     progress: { phase: 'writing', bytesDone: 250_000, bytesTotal: 1_000_000, rateBps: 91_000 },
   },
   testing: { kind: 'testing', board: usb, token },
+  qa: { kind: 'qa', board: usb },
   labelling: { kind: 'labelling', board: usb, token },
   'awaiting-scan': { kind: 'awaiting-scan', board: usb, token, label: { sheetId: 'S1', position: 4 } },
   done: { kind: 'done', board: usb, token, label: { sheetId: 'S1', position: 4 } },
@@ -45,6 +47,7 @@ describe('describeSlot', () => {
       ['detected', 'Ready', 'ready', 'plug'],
       ['flashing', 'Flashing', 'busy', 'arrow-down'],
       ['testing', 'Testing', 'busy', 'gauge'],
+      ['qa', 'QA', 'busy', 'wifi'],
       ['labelling', 'Labelling', 'busy', 'tag'],
       ['awaiting-scan', 'Scan label', 'ready', 'barcode'],
       ['done', 'Done', 'ok', 'check'],
@@ -73,7 +76,11 @@ describe('describeSlot', () => {
 
   it('carries the failure sentence and a short title', () => {
     const failed = describeSlot(states.failed);
-    expect(failed.failure).toEqual({ code: 'SELFTEST_FAILED', message: 'The board failed its self-test; set it aside.' });
+    expect(failed.failure).toEqual({
+      code: 'SELFTEST_FAILED',
+      message: 'The board failed its self-test; set it aside.',
+      next: FAILURE_SENTENCES.SELFTEST_FAILED,
+    });
     expect(failed.hint).toBe('Self-test failed');
     expect(describeSlot({ kind: 'failed', error: { code: 'CABLE_PULLED', message: 'x.', operatorFault: true } }).board).toBeNull();
   });
@@ -85,7 +92,12 @@ describe('describeSlot', () => {
     expect(labels(states.detected)).toEqual(['Provision']);
     expect(labels(states.testing)).toEqual([]);
     expect(labels(states.done)).toEqual(['Next board']);
-    expect(labels(states.failed)).toEqual(['Clear']);
+    // A failed slot with its board re-checks it; one without a board just empties.
+    expect(labels(states.failed)).toEqual(['Check again']);
+    expect(labels({ kind: 'failed', error: { code: 'CABLE_PULLED', message: 'x.', operatorFault: true } })).toEqual(['Clear']);
+    // A done virtual board stays done until it is taken out: Unplug is its main action.
+    expect(labels({ kind: 'done', board: virtual, token, label: { sheetId: 'S1', position: 0 } }, true)).toEqual(['Unplug']);
+    expect(primaryAction(describeSlot({ kind: 'done', board: virtual, token, label: { sheetId: 'S1', position: 0 } }, { simulator: true }))?.command).toBe('unplugVirtualBoard');
     // Unplug appears only for virtual boards in simulator mode.
     expect(labels({ kind: 'detected', board: virtual }, true)).toEqual(['Provision', 'Unplug']);
     expect(labels({ kind: 'testing', board: virtual, token }, true)).toEqual(['Unplug']);
@@ -106,6 +118,16 @@ describe('progress formatting', () => {
       rate: null,
       timeLeft: null,
     });
+  });
+
+  it('a dynamic-token board: firmware without a token, QA, done with no QR and no label', () => {
+    const flashing = describeSlot({ kind: 'flashing', board: usb, progress: { phase: 'writing', bytesDone: 1, bytesTotal: 4, rateBps: 0 } });
+    expect(flashing).toMatchObject({ qrShort: null, hint: 'Writing firmware…', progress: { percent: 25 } });
+    expect(describeSlot({ kind: 'qa', board: usb })).toMatchObject({ word: 'QA', tone: 'busy', qrShort: null, labelNumber: null, actions: [] });
+    const done = describeSlot({ kind: 'done', board: usb });
+    expect(done).toMatchObject({ word: 'Done', tone: 'ok', qrShort: null, labelNumber: null });
+    expect(done.hint).toMatch(/factory-reset/);
+    expect(done.hint).not.toMatch(/label/i);
   });
 
   it('clamps and floors the percentage', () => {

@@ -20,6 +20,10 @@ const SCREENS: { id: Screen; label: string }[] = [
   { id: 'settings', label: 'Settings' },
 ];
 
+function isIdleScanField(target: EventTarget | null): boolean {
+  return target instanceof HTMLInputElement && target.id === 'scan-input' && target.value === '' && target.dataset.waiting === '0';
+}
+
 function isTypingTarget(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
 }
@@ -30,7 +34,8 @@ export function App({ client }: { client: StationClient }): ReactElement {
   const [screen, setScreen] = useState<Screen>('line');
   const [muted, setMuted] = useState(loadMuted);
   // The station-wide sounds setting (Settings) silences every browser; the toggle mutes this one.
-  useSlotSounds(snapshot?.slots, muted || snapshot?.station.sounds === false);
+  const stationSilent = snapshot?.station.sounds === false;
+  useSlotSounds(snapshot?.slots, muted || stationSilent);
   const stock = snapshot?.stock;
   const lowStock = stock?.lowStockAt !== undefined && stock.available < stock.lowStockAt;
 
@@ -41,7 +46,10 @@ export function App({ client }: { client: StationClient }): ReactElement {
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
-      if (screen !== 'line' || event.ctrlKey || event.altKey || event.metaKey || isTypingTarget(event.target)) return;
+      if (screen !== 'line' || event.ctrlKey || event.altKey || event.metaKey) return;
+      // The scan field keeps focus after the last scan: while it is empty and no label waits, a
+      // digit still picks a slot (a scanner's payload starts with letters, never a lone digit).
+      if (isTypingTarget(event.target) && !isIdleScanField(event.target)) return;
       const slotNumber = slotNumberForKey(event.key);
       const card = slotNumber === null ? undefined : cards.current.get(slotNumber);
       if (!card) {
@@ -91,14 +99,17 @@ export function App({ client }: { client: StationClient }): ReactElement {
         <button
           type="button"
           className="nav-button sound-toggle"
-          aria-pressed={!muted}
+          aria-pressed={!muted && !stationSilent}
           data-testid="sound-toggle"
+          data-station-silent={stationSilent ? 'true' : 'false'}
+          // Station sounds off in Settings silence every browser: this toggle cannot turn them on.
+          disabled={stationSilent}
           onClick={() => {
             saveMuted(!muted);
             setMuted(!muted);
           }}
         >
-          {muted ? 'Sound off' : 'Sound on'}
+          {stationSilent ? 'Sound off (Settings)' : muted ? 'Sound off' : 'Sound on'}
         </button>
       </nav>
       {lowStock && stock ? (
@@ -111,7 +122,7 @@ export function App({ client }: { client: StationClient }): ReactElement {
       {screen === 'line' ? (
         <>
         {snapshot?.station.productionChosen === false ? <FirstChoiceStep client={client} station={snapshot.station} /> : null}
-        {snapshot ? <ScanBar client={client} slots={snapshot.slots} /> : null}
+        {snapshot ? <ScanBar client={client} slots={snapshot.slots} sheet={snapshot.sheet} /> : null}
         <main className="layout">
           {snapshot ? (
             <SlotGrid
@@ -133,9 +144,11 @@ export function App({ client }: { client: StationClient }): ReactElement {
       {screen === 'qa' ? <QaScreen client={client} /> : null}
       {screen === 'settings' ? <SettingsScreen client={client} station={snapshot?.station ?? null} available={snapshot?.stock.available ?? null} /> : null}
       {screen === 'supervisor' ? <SupervisorScreen client={client} sync={snapshot?.sync ?? null} stock={snapshot?.stock ?? null} /> : null}
-      <footer className="keys-help" aria-hidden="true">
-        Keys 1–{Math.max(1, snapshot?.slots.length ?? 8)} pick a slot · Enter runs its main action · Tab moves between buttons
-      </footer>
+      {screen === 'line' ? (
+        <footer className="keys-help" aria-hidden="true">
+          Keys 1–{Math.max(1, snapshot?.slots.length ?? 8)} pick a slot · Enter runs its main action · Tab moves between buttons
+        </footer>
+      ) : null}
     </div>
   );
 }

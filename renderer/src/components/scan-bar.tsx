@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactElement } from 'react';
+import type { LabelSheetView } from '../../../common/api.js';
 import type { SlotView } from '../../../common/slot-state.js';
 import type { StationClient } from '../station-client.js';
 import { rehydrateError } from '../station-client.js';
@@ -6,6 +7,8 @@ import { rehydrateError } from '../station-client.js';
 interface ScanBarProps {
   client: StationClient;
   slots: readonly SlotView[];
+  /** The open label sheet: a label not printed yet cannot be stuck on, so say so. */
+  sheet?: LabelSheetView | null;
 }
 
 function labelPosition(slot: SlotView): number {
@@ -19,7 +22,7 @@ type ScanOutcome = { kind: 'ok' | 'wrong' | 'error'; text: string } | null;
  * field takes focus whenever a label waits for its scan, so the operator just scans; typing the
  * code by hand works the same way.
  */
-export function ScanBar({ client, slots }: ScanBarProps): ReactElement | null {
+export function ScanBar({ client, slots, sheet = null }: ScanBarProps): ReactElement | null {
   // The station gives an unaddressed scan to the slot that has waited longest, which is the one
   // whose label was placed first: say which, so the operator picks up the right label.
   const waiting = slots
@@ -68,6 +71,7 @@ export function ScanBar({ client, slots }: ScanBarProps): ReactElement | null {
         ref={input}
         className="scan-input"
         data-testid="scan-input"
+        data-waiting={count}
         autoComplete="off"
         spellCheck={false}
         value={value}
@@ -77,11 +81,25 @@ export function ScanBar({ client, slots }: ScanBarProps): ReactElement | null {
         }}
         placeholder="Scan the label's QR code"
       />
+      {next && sheet ? <UnprintedHint slot={next} sheet={sheet} /> : null}
       {outcome ? (
         <span className="scan-outcome" role={outcome.kind === 'ok' ? 'status' : 'alert'} data-testid="scan-outcome" data-kind={outcome.kind}>
           {outcome.text}
         </span>
       ) : null}
     </form>
+  );
+}
+
+/** First-time operators looked for a label that was never printed: say where it comes from. */
+function UnprintedHint({ slot, sheet }: { slot: SlotView; sheet: LabelSheetView }): ReactElement | null {
+  if (slot.state.kind !== 'awaiting-scan') return null;
+  const { sheetId, position } = slot.state.label;
+  if (sheetId !== sheet.id || position < sheet.printed) return null;
+  const unprinted = sheet.labels.length - sheet.printed;
+  return (
+    <span className="scan-print-hint" data-testid="scan-print-hint">
+      Label {position + 1} is not printed yet: press “Print {unprinted} new label{unprinted === 1 ? '' : 's'}” on the label sheet first.
+    </span>
   );
 }

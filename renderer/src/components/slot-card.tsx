@@ -112,9 +112,12 @@ export function SlotCard({ slot, simulator, busy, onCommand, cardRef }: SlotCard
         ) : null}
         {view.progress ? <ProgressBar progress={view.progress} slotNumber={number} /> : null}
         {view.failure ? (
-          <p className="failure" data-testid={`slot-${number}-error`} data-code={view.failure.code}>
-            {view.failure.message}
-          </p>
+          <div className="failure" data-testid={`slot-${number}-error`} data-code={view.failure.code}>
+            <p className="failure-next" data-testid={`slot-${number}-next-step`}>
+              {view.failure.next}
+            </p>
+            <p className="failure-detail">{view.failure.message}</p>
+          </div>
         ) : null}
       </div>
       <div className="slot-actions">

@@ -27,6 +27,15 @@ const SHAPES: Record<SlotIcon, ReactElement> = {
       <circle cx="12" cy="17" r="1.8" className="icon-solid" />
     </>
   ),
+  // Dynamic QA: Wi-Fi arcs over a dot (the board joins the QA network, then is reset).
+  wifi: (
+    <>
+      <path d="M2 9a14.5 14.5 0 0 1 20 0" />
+      <path d="M5.5 12.8a9.5 9.5 0 0 1 13 0" />
+      <path d="M9 16.5a4.5 4.5 0 0 1 6 0" />
+      <circle cx="12" cy="20" r="1.8" className="icon-solid" />
+    </>
+  ),
   search: (
     <>
       <circle cx="10" cy="10" r="7" />

@@ -85,7 +85,8 @@ export function StationHeader({ station, stock, connection, sync = null }: Stati
           label="Available"
           value={stock?.available ?? null}
           testId="stock-available"
-          alarm={stock !== null && (stock.available === 0 || (stock.lowStockAt !== undefined && stock.available < stock.lowStockAt))}
+          // No `lowStockAt`: the product on the line uses no tokens (dynamic), so no stock alarm.
+          alarm={stock !== null && stock.lowStockAt !== undefined && (stock.available === 0 || stock.available < stock.lowStockAt)}
         />
         {/* Reserved tokens sit in a slot that has not written yet: they are in progress too. */}
         <Counter label="In progress" value={stock ? stock.inProgress : null} testId="stock-in-progress" />

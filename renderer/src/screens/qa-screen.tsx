@@ -58,7 +58,7 @@ export function QaScreen({ client }: { client: StationClient }): ReactElement {
   };
 
   const ship = (): void => {
-    if (!history) return;
+    if (!history?.token) return;
     client.call('shipToken', { code: history.token.qrToken }).then(show, fail);
   };
 
@@ -97,6 +97,17 @@ function History({ history, busy, onRetest, onShip }: { history: QaBoardHistory;
   const { token, label } = history;
   return (
     <div className="qa-history" data-testid="qa-history">
+      {token === null ? (
+        // A dynamic-token board: no token of ours, no label; its runs are kept under its MAC.
+        <dl className="qa-facts">
+          <dt>Board MAC</dt>
+          <dd data-testid="qa-dynamic-mac">{history.dynamicMac ?? '—'}</dd>
+          <dt>Token</dt>
+          <dd>none (dynamic-token product: set up later by the phone app)</dd>
+          <dt>Slot</dt>
+          <dd>{history.slotId ?? 'not plugged in'}</dd>
+        </dl>
+      ) : (
       <dl className="qa-facts">
         <dt>QR token</dt>
         <dd data-testid="qa-qr">{token.qrToken}</dd>
@@ -113,8 +124,9 @@ function History({ history, busy, onRetest, onShip }: { history: QaBoardHistory;
         <dt>Slot</dt>
         <dd>{history.slotId ?? 'not plugged in'}</dd>
       </dl>
+      )}
       <div className="qa-actions">
-        <button type="button" data-testid="qa-retest" disabled={busy || !history.slotId} onClick={onRetest}>
+        <button type="button" data-testid="qa-retest" disabled={busy || !history.slotId || token === null} onClick={onRetest}>
           {busy ? 'Testing…' : 'Re-test'}
         </button>
         <button type="button" data-testid="qa-ship" disabled={!history.canShip} onClick={onShip} title={history.shipBlocker ?? ''}>

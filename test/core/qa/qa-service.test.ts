@@ -80,7 +80,7 @@ describe('QaService', () => {
     expect(result.ok).toBe(true);
     expect(result.history.testRuns.map((r) => r.kind)).toEqual(['retest']);
     expect(result.history.canShip).toBe(true);
-    expect(qa().ship(`${QR}+7`).token.state).toBe('shipped');
+    expect(qa().ship(`${QR}+7`).token?.state).toBe('shipped');
     expect(() => qa().ship(QR)).toThrow(/already shipped/);
   });
 
