@@ -53,6 +53,13 @@ test('QA: scan a provisioned board\'s label, see its history, re-test it, pass, 
   await expect(page.getByTestId('qa-verdict')).toHaveText('PASS');
   mkdirSync('docs/screenshots', { recursive: true });
   await page.screenshot({ path: 'docs/screenshots/qa.png', fullPage: true });
+  // A scan while focus sits elsewhere on the QA screen (here the nav) still lands in the QA field
+  // and looks the board up (the field empties after a lookup).
+  await page.getByTestId('nav-qa').focus();
+  await page.keyboard.type(`${labelPayload}\n`);
+  await expect(page.getByTestId('qa-scan-input')).toBeFocused();
+  await expect(page.getByTestId('qa-scan-input')).toHaveValue('');
+  await expect(page.getByTestId('qa-qr')).toHaveText(row.qrToken);
   const runs = station.db.prepare('SELECT kind, ok FROM test_runs WHERE token_id = ? ORDER BY id').all(row.id);
   expect(runs).toEqual([
     { kind: 'provision', ok: 1 },

@@ -46,7 +46,14 @@ export function App({ client }: { client: StationClient }): ReactElement {
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
-      if (screen !== 'line' || event.ctrlKey || event.altKey || event.metaKey) return;
+      if (event.ctrlKey || event.altKey || event.metaKey) return;
+      if (screen === 'qa') {
+        // QA is scanner-driven too: a label scanned anywhere on the screen lands in the QA field.
+        const qaField = document.getElementById('qa-scan');
+        if (qaField && !isTypingTarget(event.target) && /^[A-Za-z_]$/.test(event.key)) qaField.focus();
+        return;
+      }
+      if (screen !== 'line') return;
       // The scan field keeps focus after the last scan: while it is empty and no label waits, a
       // digit still picks a slot (a scanner's payload starts with letters, never a lone digit).
       if (isTypingTarget(event.target) && !isIdleScanField(event.target)) return;
@@ -113,7 +120,8 @@ export function App({ client }: { client: StationClient }): ReactElement {
         </button>
       </nav>
       {lowStock && stock ? (
-        <div className="banner banner-warn" role="alert" data-testid="low-stock">
+        // Only an empty queue interrupts a screen reader; a falling count is announced politely.
+        <div className="banner banner-warn" role={stock.available === 0 ? 'alert' : 'status'} data-testid="low-stock">
           {stock.available === 0
             ? 'No tokens left: the line cannot provision — ask a supervisor to pull a batch.'
             : `Only ${stock.available} tokens left — ask a supervisor to pull a batch before the line stops.`}
