@@ -45,6 +45,7 @@ export function dynamicLineQa(options: DynamicLineQaOptions): DynamicLineDeps {
           recordDynamicRun: (run: { boardMac: string; slotId: string; result: SelfTestResult }) => {
             options.testRuns?.record({ tokenId: null, boardMac: run.boardMac, slotId: run.slotId, kind: 'dynamic', result: run.result });
           },
+          passedBefore: (mac: string) => options.testRuns?.forMac(mac).at(-1)?.ok === true,
         }
       : {}),
   };

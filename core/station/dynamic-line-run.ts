@@ -23,6 +23,8 @@ export interface DynamicLineDeps {
   dynamicQa: (job: DynamicQaJob) => Promise<SelfTestResult>;
   /** Keeps the run per board (test_runs, kind `dynamic`, keyed by MAC; no token of ours). */
   recordDynamicRun?: (run: { boardMac: string; slotId: string; result: SelfTestResult }) => void;
+  /** Whether this MAC's latest dynamic run passed (the probe then shows the board as done). */
+  passedBefore?: (mac: string) => boolean;
 }
 
 export interface DynamicRunContext {

@@ -297,7 +297,14 @@ export class StationEngine {
           true,
         );
       }
-      // A dynamic-token product's boards hold none of our tokens: nothing to resume or recognise.
+      // A dynamic-token product's boards hold none of our tokens: nothing to resume. One whose latest
+      // line run passed (by MAC) shows as done, like a labelled board, so a re-check (or auto-run)
+      // does not flash and test it again; QA's Dynamic QA can still re-test it.
+      if (this.deps.product.tokenKind === 'dynamic' && this.deps.dynamicLine?.passedBefore?.(info.mac ?? '')) {
+        this.deps.log?.(`slot ${slot.index}: board ${info.mac} already passed dynamic QA`);
+        this.setState(slot, { kind: 'done', board: info });
+        return;
+      }
       const held = this.deps.product.tokenKind === 'dynamic' ? undefined : this.deps.readToken(outcome.nvs);
       const token = held ? this.deps.queue.findByAuthToken(held) : null;
       if (token && (token.state === 'labelled' || token.state === 'shipped') && token.labelSheetId !== null && token.labelPosition !== null) {

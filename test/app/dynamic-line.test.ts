@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlotState } from '../../common/slot-state.js';
 import { startEmbeddedStation, type EmbeddedStation } from '../../app/embedded-station.js';
+import { QA_NETWORK } from '../../native/sim/app-behaviour.js';
 
 const WAIT_MS = 20_000;
 
@@ -87,11 +88,22 @@ describe('the line flow of a dynamic-token product (demo Wi-Fi lamp), end to end
     await expect(station.call('qaLookup', { code: '00:11:22:33:44:55' })).rejects.toThrow('No board with MAC 00:11:22:33:44:55 has been through this station.');
   });
 
+  it('a board that already passed is recognised by its MAC when checked again: done, not run twice', async () => {
+    const before = logs.filter((l) => l.startsWith('slot 1: firmware on')).length;
+    await station.call('clearSlot', { slotId: 'slot-1' });
+    await waitFor(() => state('slot-1').kind === 'done' && logs.some((l) => l.includes('already passed dynamic QA')), 'slot-1 done again');
+    expect(state('slot-1')).not.toHaveProperty('token');
+    expect(logs.filter((l) => l.startsWith('slot 1: firmware on'))).toHaveLength(before);
+  });
+
   it('a board that cannot join the QA network fails with one sentence, and is left erased', async () => {
+    // A fresh board in slot 1.
+    await station.rack.unplug('slot-1');
+    await waitFor(() => state('slot-1').kind === 'empty', 'slot-1 empty');
+    await station.rack.plug('slot-1');
     const board = station.rack.boardIn('slot-1')!;
     board.setAppBehaviour({ networks: [{ ssid: 'Elsewhere', rssi: -70 }] });
-    await station.call('clearSlot', { slotId: 'slot-1' });
-    await waitFor(() => state('slot-1').kind === 'detected', 'slot-1 detected again');
+    await waitFor(() => state('slot-1').kind === 'detected', 'slot-1 detected');
     await station.call('runSlot', { slotId: 'slot-1' });
     await waitFor(() => settled('slot-1'), 'slot-1 settled');
     const s = state('slot-1');
@@ -100,12 +112,22 @@ describe('the line flow of a dynamic-token product (demo Wi-Fi lamp), end to end
     // One sentence: the step, the reason, one full stop.
     expect(s.error.message).toBe('Dynamic QA step "wifi_provision" failed: Improv: the board could not join the Wi-Fi network.');
     expect(board.storedWifi).toBeNull();
-    // The board already held the firmware: every region was verified by MD5, none rewritten.
-    expect(logs.filter((l) => l.startsWith('slot 1: firmware on')).at(-1)).not.toMatch(/ written md5/);
     expect(station.service.snapshot().stock.shift).toMatchObject({ done: 2, failed: 1 });
     const history = await station.call('qaLookup', { code: 'slot-1' });
-    expect(history.testRuns.map((r) => r.ok)).toEqual([true, false]);
-    expect(history.testRuns[1]!.checks.map((c) => c.check)).toContain('config_erase');
+    expect(history.testRuns.map((r) => r.ok)).toEqual([false]);
+    expect(history.testRuns[0]!.checks.map((c) => c.check)).toContain('config_erase');
+
+    // Fixed and checked again (its latest run failed: it is offered to run, not shown done); the
+    // firmware is already on it, so every region is verified by MD5 and none is rewritten.
+    board.setAppBehaviour({ networks: [QA_NETWORK] });
+    await station.call('clearSlot', { slotId: 'slot-1' });
+    await waitFor(() => state('slot-1').kind === 'detected', 'slot-1 detected again');
+    await station.call('runSlot', { slotId: 'slot-1' });
+    await waitFor(() => settled('slot-1'), 'slot-1 settled again');
+    const again = state('slot-1');
+    expect(again.kind === 'failed' ? again.error.message : again.kind).toBe('done');
+    expect(logs.filter((l) => l.startsWith('slot 1: firmware on')).at(-1)).toMatch(/bootloader already there md5 [0-9a-f]{32}; partition-table already there md5 [0-9a-f]{32}; app already there md5/);
+    expect(station.service.snapshot().stock.shift).toMatchObject({ done: 3, failed: 1 });
   });
 
   it('a cable pulled mid-flash fails the slot with CABLE_PULLED; no QA run is stored', async () => {
@@ -131,6 +153,6 @@ describe('the line flow of a dynamic-token product (demo Wi-Fi lamp), end to end
     const s = state('slot-2');
     expect(s.kind === 'failed' ? s.error.code : s.kind).toBe('CABLE_PULLED');
     expect((station.db.prepare("SELECT COUNT(*) AS n FROM test_runs WHERE slot_id = 'slot-2'").get() as { n: number }).n).toBe(runsBefore);
-    expect(station.service.snapshot().stock.shift).toMatchObject({ done: 2, failed: 2 });
+    expect(station.service.snapshot().stock.shift).toMatchObject({ done: 3, failed: 2 });
   });
 });

@@ -95,3 +95,29 @@ describe('dynamic QA with the cloud', () => {
     expect(await client.isHardwareConnected(issued[0]!)).toBeNull();
   });
 });
+
+describe('dynamicQaCloud: the QA user', () => {
+  it('is looked up once for slots that start QA together (no duplicate creation, no 409), and again after a failure', async () => {
+    let lookups = 0;
+    let fail = true;
+    const client = {
+      ensureUser: async () => {
+        lookups += 1;
+        await new Promise((r) => setTimeout(r, 5));
+        if (fail) {
+          fail = false;
+          throw new Error('cloud down');
+        }
+        return 42;
+      },
+      provisionToken: async ({ ownerId }: { orgId: number; ownerId: number }) => ({ token: `tok-${ownerId}`, deviceId: ownerId }),
+      isHardwareConnected: async () => null,
+      deleteDevice: async () => undefined,
+    };
+    const qaCloud = dynamicQaCloud(client, 7);
+    await expect(qaCloud.issueToken()).rejects.toThrow('cloud down');
+    const issued = await Promise.all([qaCloud.issueToken(), qaCloud.issueToken(), qaCloud.issueToken()]);
+    expect(issued.map((t) => t.deviceId)).toEqual([42, 42, 42]);
+    expect(lookups).toBe(2);
+  });
+});

@@ -202,6 +202,26 @@ describe('StationEngine: dynamic-token products', () => {
     expect(e.stock().shift).toMatchObject({ done: 2, failed: 0 });
   });
 
+  it('a re-checked board whose latest run passed shows done (no second run); one whose latest failed is offered again', async () => {
+    deps.dynamicLine!.passedBefore = (mac) => runs.forMac(mac).at(-1)?.ok === true;
+    const e = engine();
+    watcher.plug('slot-1');
+    await e.idle();
+    qaResult = { ...PASSED, ok: false, reason: 'Dynamic QA step "provisioned" failed: no.' };
+    await e.runSlot('slot-1');
+    e.clearSlot('slot-1');
+    await e.idle();
+    expect(e.slotViews()[0]!.state.kind).toBe('detected');
+    qaResult = PASSED;
+    await e.runSlot('slot-1');
+    e.clearSlot('slot-1');
+    await e.idle();
+    expect(states['slot-1']!.slice(-3)).toEqual(['done', 'probing', 'done']);
+    expect(e.slotViews()[0]!.state).toEqual({ kind: 'done', board: expect.objectContaining({ mac: MAC }) });
+    expect(flashed).toHaveLength(2);
+    expect(qaJobs).toHaveLength(2);
+  });
+
   it('refuses nothing but fails clearly when the station has no dynamic QA wired', async () => {
     delete deps.dynamicLine;
     const e = engine();
