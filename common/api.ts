@@ -46,6 +46,8 @@ export interface StationInfo {
   productId?: string;
   productionChosen?: boolean;
   sounds?: boolean;
+  /** `dynamic`: Wi-Fi products that get their token from the phone app (no tokens, no labels at the station). */
+  tokenKind?: 'static' | 'dynamic';
 }
 
 export interface StationSnapshot {

@@ -58,8 +58,13 @@ export class ProductionControl {
   }
 
   /** The station header's extra facts. */
-  stationInfo(): { productId: string; productionChosen: boolean; sounds: boolean } {
-    return { productId: this.deps.line.current.loaded.id, productionChosen: this.deps.settings.get('productionChosen') ?? false, sounds: this.deps.settings.get('sounds') ?? true };
+  stationInfo(): { productId: string; productionChosen: boolean; sounds: boolean; tokenKind: 'static' | 'dynamic' } {
+    return {
+      productId: this.deps.line.current.loaded.id,
+      productionChosen: this.deps.settings.get('productionChosen') ?? false,
+      sounds: this.deps.settings.get('sounds') ?? true,
+      tokenKind: this.deps.line.current.config.tokenKind ?? 'static',
+    };
   }
 
   /**

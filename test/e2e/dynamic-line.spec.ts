@@ -61,7 +61,8 @@ test('dynamic line: choose the Wi-Fi lamp in Settings, two boards done, one fail
     await expect(slot).toContainText('factory-reset');
   }
   await expect(page.getByTestId('shift-done')).toContainText('2');
-  await expect(page.getByTestId('sheet-count')).toHaveCount(0);
+  // No label sheet at all on a dynamic line.
+  await expect(page.getByTestId('label-sheet')).toHaveCount(0);
   await expect(page.getByTestId('low-stock')).toHaveCount(0);
   mkdirSync('docs/screenshots', { recursive: true });
   await page.screenshot({ path: 'docs/screenshots/dynamic-line.png', fullPage: true });

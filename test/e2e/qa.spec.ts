@@ -35,6 +35,8 @@ test('QA: scan a provisioned board\'s label, see its history, re-test it, pass, 
   // QA screen: the scanner types the label into the focused field.
   await page.getByTestId('nav-qa').click();
   await expect(page.getByTestId('qa-scan-input')).toBeFocused();
+  // A static-token product has no Dynamic QA to offer.
+  await expect(page.getByTestId('dynamic-qa')).toHaveCount(0);
   await page.keyboard.type(`${labelPayload}\n`);
   const history = page.getByTestId('qa-history');
   await expect(history).toBeVisible();

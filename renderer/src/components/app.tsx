@@ -145,11 +145,12 @@ export function App({ client }: { client: StationClient }): ReactElement {
               <p>Waiting for the station…</p>
             </section>
           )}
-          <LabelSheetPanel sheet={snapshot?.sheet ?? null} onPrint={offline ? null : printSheet} />
+          {/* A dynamic-token product has no labels at the station: no sheet to show. */}
+          {snapshot?.station.tokenKind === 'dynamic' ? null : <LabelSheetPanel sheet={snapshot?.sheet ?? null} onPrint={offline ? null : printSheet} />}
         </main>
         </>
       ) : null}
-      {screen === 'qa' ? <QaScreen client={client} /> : null}
+      {screen === 'qa' ? <QaScreen client={client} dynamicProduct={snapshot?.station.tokenKind === 'dynamic'} /> : null}
       {screen === 'settings' ? <SettingsScreen client={client} station={snapshot?.station ?? null} available={snapshot?.stock.available ?? null} /> : null}
       {screen === 'supervisor' ? <SupervisorScreen client={client} sync={snapshot?.sync ?? null} stock={snapshot?.stock ?? null} /> : null}
       {screen === 'line' ? (

@@ -11,7 +11,8 @@ type Verdict = { ok: boolean; text: string } | null;
  * type a slot id -> the board's whole history -> re-run the product's test plan -> pass or fail,
  * big, with the reason. Only a board whose latest test passed can be shipped.
  */
-export function QaScreen({ client }: { client: StationClient }): ReactElement {
+/** `dynamicProduct`: the station runs a Wi-Fi product, whose boards get Dynamic QA (no labels to scan). */
+export function QaScreen({ client, dynamicProduct }: { client: StationClient; dynamicProduct: boolean }): ReactElement {
   const input = useRef<HTMLInputElement>(null);
   const [code, setCode] = useState('');
   const [history, setHistory] = useState<QaBoardHistory | null>(null);
@@ -88,7 +89,7 @@ export function QaScreen({ client }: { client: StationClient }): ReactElement {
         </div>
       ) : null}
       {history ? <History history={history} busy={busy} onRetest={retest} onShip={ship} /> : null}
-      <DynamicQaPanel client={client} />
+      {dynamicProduct ? <DynamicQaPanel client={client} /> : null}
     </section>
   );
 }
