@@ -107,6 +107,8 @@ async function main(): Promise<void> {
   const outcomes = new Map<string, number>();
   const count = (key: string) => outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
   const durations: number[] = [];
+  /** What a board without a fault failed with (the messages never hold a token). */
+  const unexpected: string[] = [];
 
   const worker = async (slotId: string) => {
     for (;;) {
@@ -129,9 +131,11 @@ async function main(): Promise<void> {
           count(`passed${fault ? ` (${fault.name})` : ''}`);
         } else if (end.kind === 'failed') {
           count(`failed ${end.error.code}${fault ? ` (${fault.name})` : ' (no fault!)'}`);
+          if (!fault) unexpected.push(`board ${n} in ${slotId}: ${end.error.code}: ${end.error.message}`);
         } else count(`passed${fault ? ` (${fault.name})` : ''}`);
       } else {
         count(`refused at probe ${ready.kind === 'failed' ? ready.error.code : ''}${fault ? ` (${fault.name})` : ' (no fault!)'}`);
+        if (!fault && ready.kind === 'failed') unexpected.push(`board ${n} in ${slotId}, at the probe: ${ready.error.code}: ${ready.error.message}`);
       }
       durations.push(performance.now() - started);
       await rack.unplug(slotId);
@@ -178,6 +182,7 @@ async function main(): Promise<void> {
   console.log(`  RSS                  ${mb(memStart.rss)} -> ${mb(memEnd.rss)}`);
   console.log('  outcomes:');
   for (const [k, n] of [...outcomes].sort()) console.log(`    ${String(n).padStart(5)}  ${k}`);
+  for (const line of unexpected.slice(0, 10)) console.log(`  unexpected: ${line}`);
   console.log(`  tokens by state:     ${states.map((s) => `${s.state} ${s.n}`).join(', ')}`);
   console.log(`  labelled == passed   ${labelled === passed ? 'yes' : `NO (${labelled} vs ${passed})`}; tokens on two labels: ${dupLabels}; integrity_check: ${integrity}`);
   await station.close();

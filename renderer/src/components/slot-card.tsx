@@ -7,7 +7,7 @@ function ProgressBar({ progress, slotNumber }: { progress: SlotProgressView; slo
   const fill = useRef<HTMLDivElement>(null);
   useEffect(() => {
     // Width is set through the CSSOM: the CSP forbids inline style attributes.
-    fill.current?.style.setProperty('width', `${progress.percent}%`);
+    fill.current?.style.setProperty('transform', `scaleX(${progress.percent / 100})`);
   }, [progress.percent]);
   return (
     <div className="progress">
