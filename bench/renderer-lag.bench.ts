@@ -39,6 +39,17 @@ async function main(): Promise<void> {
   await page.addInitScript(`
     window.__frames = [];
     window.__longtasks = [];
+    // The page's event-loop delay measured like Node's monitorEventLoopDelay({ resolution: 10 }):
+    // the interval between callbacks of a 10 ms timer chain (10 ms when the loop is free).
+    window.__timer = [];
+    let lastTick = performance.now();
+    const tick = () => {
+      const now = performance.now();
+      window.__timer.push(now - lastTick);
+      lastTick = now;
+      setTimeout(tick, 10);
+    };
+    setTimeout(tick, 10);
     let last = performance.now();
     const frame = (now) => {
       window.__frames.push(now - last);
@@ -87,7 +98,7 @@ async function main(): Promise<void> {
   // Warm-up (first boards, first sheet), then measure.
   for (let i = 1; i <= SLOTS; i++) await hands.plug(`slot-${i}`, { seed: seed++ });
   await new Promise((r) => setTimeout(r, 5_000));
-  await page.evaluate('window.__frames = []; window.__longtasks = [];');
+  await page.evaluate('window.__frames = []; window.__longtasks = []; window.__timer = [];');
   // RENDER_PROFILE=file.cpuprofile: the page's main-thread CPU profile over the measured time.
   const cdp = process.env.RENDER_PROFILE ? await page.context().newCDPSession(page) : null;
   if (cdp) {
@@ -99,8 +110,11 @@ async function main(): Promise<void> {
   const boardsAtStart = boards;
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   lag.disable();
-  const { frames, longtasks, longtaskError } = (await page.evaluate('({ frames: window.__frames.slice(1), longtasks: window.__longtasks, longtaskError: window.__longtaskError ?? null })')) as {
+  const { frames, timer, longtasks, longtaskError } = (await page.evaluate(
+    '({ frames: window.__frames.slice(1), timer: window.__timer.slice(1), longtasks: window.__longtasks, longtaskError: window.__longtaskError ?? null })',
+  )) as {
     frames: number[];
+    timer: number[];
     longtasks: number[];
     longtaskError: string | null;
   };
@@ -112,6 +126,7 @@ async function main(): Promise<void> {
   console.log(`\nRenderer under load: ${SLOTS} slots on auto-run, boards in a board host, UI in ${CHROMIUM} (headless), ${SECONDS} s`);
   console.log(`  boards finished          ${finished} (${Math.round((finished / SECONDS) * 3600)}/h)`);
   console.log(`  animation frames         ${frames.length}; gap p50 ${quantile(frames, 0.5).toFixed(1)} ms, p99 ${quantile(frames, 0.99).toFixed(1)} ms, max ${Math.max(0, ...frames).toFixed(1)} ms`);
+  console.log(`  page event-loop lag      p50 ${quantile(timer, 0.5).toFixed(1)} ms, p99 ${quantile(timer, 0.99).toFixed(1)} ms, max ${Math.max(0, ...timer).toFixed(1)} ms (10 ms timer, as the station's)`);
   console.log(`  long tasks (> 50 ms)     ${longtasks.length}; p99 ${quantile(longtasks, 0.99).toFixed(1)} ms, max ${Math.max(0, ...longtasks).toFixed(1)} ms, total ${longtasks.reduce((a, b) => a + b, 0).toFixed(0)} ms`);
   console.log(`  station event-loop lag   p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`);
 

@@ -1,10 +1,10 @@
-import type { ReactElement } from 'react';
+import { memo, type ReactElement } from 'react';
 import type { LabelSheetView } from '../../../common/api.js';
 import { shortQr } from '../describe-slot.js';
 import { sheetPdfHref } from '../sheet-link.js';
 
 /** Sheet positions in the order the labels were placed, each tied to the slot its board sat in. */
-export function LabelSheetPanel({ sheet, onPrint }: { sheet: LabelSheetView | null; onPrint?: ((reprint: boolean) => void) | null }): ReactElement {
+export const LabelSheetPanel = memo(function LabelSheetPanel({ sheet, onPrint }: { sheet: LabelSheetView | null; onPrint?: ((reprint: boolean) => void) | null }): ReactElement {
   if (!sheet) {
     return (
       <aside className="sheet-panel" aria-label="Label sheet" data-testid="label-sheet">
@@ -78,4 +78,4 @@ export function LabelSheetPanel({ sheet, onPrint }: { sheet: LabelSheetView | nu
       </ol>
     </aside>
   );
-}
+});

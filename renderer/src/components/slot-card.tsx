@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, type KeyboardEvent, type ReactElement } from 'react';
+import { memo, useCallback, useEffect, useRef, type KeyboardEvent, type ReactElement } from 'react';
 import type { SlotView } from '../../../common/slot-state.js';
 import { describeSlot, primaryAction, type SlotCommand, type SlotProgressView } from '../describe-slot.js';
 import { StateIcon } from './state-icon.js';
@@ -37,13 +37,19 @@ export interface SlotCardProps {
   simulator: boolean;
   busy: boolean;
   onCommand(slotId: string, command: SlotCommand): void;
-  cardRef(element: HTMLElement | null): void;
+  /** Keeps the card's element by slot number (keys 1–8 focus it); must be a stable function. */
+  registerCard(slotNumber: number, element: HTMLElement | null): void;
 }
 
-export function SlotCard({ slot, simulator, busy, onCommand, cardRef }: SlotCardProps): ReactElement {
+/**
+ * One fixture position. Memoised: a progress event replaces only its own slot object, so the other
+ * seven cards are not re-rendered (eight bars at 10 updates/s each).
+ */
+export const SlotCard = memo(function SlotCard({ slot, simulator, busy, onCommand, registerCard }: SlotCardProps): ReactElement {
   const view = describeSlot(slot.state, { simulator });
   const main = primaryAction(view);
   const number = slot.index;
+  const cardRef = useCallback((element: HTMLElement | null) => registerCard(number, element), [registerCard, number]);
 
   const onKeyDown = useCallback(
     (event: KeyboardEvent<HTMLElement>) => {
@@ -136,4 +142,4 @@ export function SlotCard({ slot, simulator, busy, onCommand, cardRef }: SlotCard
       </div>
     </article>
   );
-}
+});

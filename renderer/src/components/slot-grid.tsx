@@ -21,7 +21,7 @@ export function SlotGrid({ slots, simulator, busySlots, onCommand, registerCard 
           simulator={simulator}
           busy={busySlots.has(slot.id)}
           onCommand={onCommand}
-          cardRef={(element) => registerCard(slot.index, element)}
+          registerCard={registerCard}
         />
       ))}
     </section>

@@ -1,4 +1,4 @@
-import type { ReactElement } from 'react';
+import { memo, type ReactElement } from 'react';
 import type { StationInfo, StockView, SyncStatus } from '../../../common/api.js';
 import { SyncSummary } from './sync-summary.js';
 import type { ConnectionState } from '../station-client.js';
@@ -53,7 +53,7 @@ export interface StationHeaderProps {
   sync?: SyncStatus | null;
 }
 
-export function StationHeader({ station, stock, connection, sync = null }: StationHeaderProps): ReactElement {
+export const StationHeader = memo(function StationHeader({ station, stock, connection, sync = null }: StationHeaderProps): ReactElement {
   return (
     <header className="station-header">
       <div className="identity">
@@ -103,4 +103,4 @@ export function StationHeader({ station, stock, connection, sync = null }: Stati
       <ConnectionBadge state={connection} />
     </header>
   );
-}
+});
