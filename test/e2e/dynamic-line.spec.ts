@@ -44,7 +44,7 @@ test('dynamic line: choose the Wi-Fi lamp in Settings, two boards done, one fail
   // The line: the stock warning is gone (a dynamic product uses no tokens).
   await page.getByRole('button', { name: 'Line' }).click();
   await expect(page.getByTestId('low-stock')).toHaveCount(0);
-  await expect(page.getByTestId('stock-available')).not.toHaveClass(/alarm/);
+  await expect(page.getByTestId('stock-available')).toHaveCount(0);
 
   for (const n of [1, 2]) {
     const slot = page.getByTestId(`slot-${n}`);
@@ -63,6 +63,9 @@ test('dynamic line: choose the Wi-Fi lamp in Settings, two boards done, one fail
   await expect(page.getByTestId('shift-done')).toContainText('2');
   // No label sheet at all on a dynamic line.
   await expect(page.getByTestId('label-sheet')).toHaveCount(0);
+  // Nor a token stock: the header says where the tokens come from instead.
+  await expect(page.getByTestId('stock-available')).toHaveCount(0);
+  await expect(page.getByTestId('token-kind')).toHaveText("from the customer's app");
   await expect(page.getByTestId('low-stock')).toHaveCount(0);
   mkdirSync('docs/screenshots', { recursive: true });
   await page.screenshot({ path: 'docs/screenshots/dynamic-line.png', fullPage: true });

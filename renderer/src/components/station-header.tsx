@@ -68,10 +68,17 @@ export const StationHeader = memo(function StationHeader({ station, stock, conne
             <dt>Product</dt>
             <dd data-testid="product-name">{station?.productName ?? '—'}</dd>
           </div>
-          <div>
-            <dt>Batch</dt>
-            <dd data-testid="batch-id">{station ? (station.batchId ?? 'none') : '—'}</dd>
-          </div>
+          {station?.tokenKind === 'dynamic' ? (
+            <div>
+              <dt>Tokens</dt>
+              <dd data-testid="token-kind">from the customer's app</dd>
+            </div>
+          ) : (
+            <div>
+              <dt>Batch</dt>
+              <dd data-testid="batch-id">{station ? (station.batchId ?? 'none') : '—'}</dd>
+            </div>
+          )}
           {station?.simulator ? (
             <div>
               <dt>Mode</dt>
@@ -80,6 +87,8 @@ export const StationHeader = memo(function StationHeader({ station, stock, conne
           ) : null}
         </dl>
       </div>
+      {/* A dynamic-token product uses no tokens from the queue: the stock would only distract. */}
+      {station?.tokenKind === 'dynamic' ? null : (
       <section className="stock" aria-label="Token stock">
         <Counter
           label="Available"
@@ -93,6 +102,7 @@ export const StationHeader = memo(function StationHeader({ station, stock, conne
         <Counter label="Labelled" value={stock?.labelled ?? null} testId="stock-labelled" />
         <Counter label="Failed" value={stock?.failed ?? null} testId="stock-failed" alarm={(stock?.failed ?? 0) > 0} />
       </section>
+      )}
       {stock?.shift ? (
         <section className="stock shift" aria-label="This shift">
           <Counter label="Done this shift" value={stock.shift.done} testId="shift-done" />
