@@ -2,15 +2,14 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { selfTestPlanSchema } from '../../../common/self-test-plan.js';
 import type { CheckResult } from '../../../common/self-test-plan.js';
-import { openStationDatabase, type StationDatabase } from '../../../core/db/open-database.js';
-import { DEMO_PRODUCT } from '../../../core/product/product.js';
+import type { StationDatabase } from '../../../core/db/open-database.js';
 import { TestRunStore } from '../../../core/qa/test-run-store.js';
-import { TokenQueue } from '../../../core/queue/token-queue.js';
+import type { TokenQueue } from '../../../core/queue/token-queue.js';
 import { StationEngine, type StationEngineDeps } from '../../../core/station/station-engine.js';
 import type { FlashJob, FlashOutcome } from '../../../native/flash/esptool-flasher.js';
-import { FakeWatcher } from '../../support/fake-watcher.js';
+import { EngineFixture, fixtureToken, flashOutcome } from '../../support/engine-fixture.js';
+import type { FakeWatcher } from '../../support/fake-watcher.js';
 
-const token = (i: number) => ({ authToken: `tok${String(i).padStart(29, '0')}`, qrToken: `sqr_${String(i).padStart(32, '0')}` });
 const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('hex');
 
 /**
@@ -18,6 +17,7 @@ const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('hex');
  * chip's MD5 of its payload alone; a static-token product with a cloud check by the cloud too.
  */
 describe('StationEngine: the proof the test plan asks for', () => {
+  let fx: EngineFixture;
   let db: StationDatabase;
   let queue: TokenQueue;
   let runs: TestRunStore;
@@ -29,47 +29,24 @@ describe('StationEngine: the proof the test plan asks for', () => {
   let chipMd5: (data: Uint8Array) => string;
 
   beforeEach(() => {
-    db = openStationDatabase(':memory:');
-    queue = new TokenQueue(db);
-    queue.importBatch({ batchId: 'b', cloudBatchId: 'b', templateId: '1', orgId: 1, tokens: [token(1), token(2), token(3)] });
+    fx = new EngineFixture();
+    ({ db, queue, watcher, placed } = fx);
     runs = new TestRunStore(db);
-    watcher = new FakeWatcher();
-    placed = [];
     selfTests = 0;
     chipMd5 = md5;
-    deps = {
-      stationId: 'ST1',
-      product: { ...DEMO_PRODUCT, templateId: '1', orgId: 1, scanBack: false },
-      queue,
-      watcher,
-      labels: {
-        place: async (t) => {
-          placed.push(t.id);
-          return { sheetId: 'sheet', position: placed.length - 1, qrPayload: `${t.qrToken}+1` };
-        },
-      },
-      buildPayload: (t) => [{ name: 'nvs', address: 0x9000, data: new TextEncoder().encode(t.authToken.padEnd(4096, '\xff')) }],
-      flash: async (job: FlashJob): Promise<FlashOutcome> => ({
-        chip: 'ESP32-D0WD-V3',
-        chipFamily: 'ESP32',
-        mac: 'aa:bb:cc:dd:ee:01',
-        regions: job.regions.map((r) => ({ name: r.name, address: r.address, size: r.data.length, md5: chipMd5(r.data), skipped: false })),
-        durationMs: 1,
-        baudRate: 921_600,
-        retries: [],
-      }),
+    deps = fx.with({
+      flash: async (job: FlashJob): Promise<FlashOutcome> =>
+        flashOutcome(job.regions.map((r) => ({ name: r.name, address: r.address, size: r.data.length, md5: chipMd5(r.data), skipped: false }))),
       selfTest: async () => {
         selfTests += 1;
         return { ok: true, checks: [{ check: 'token', ok: true }], durationMs: 3 };
       },
-      probe: async () => ({ identity: { chipFamily: 'ESP32', description: 'ESP32-D0WD-V3', mac: 'aa:bb:cc:dd:ee:01', flashSizeBytes: 4 << 20 }, nvs: new Uint8Array(16).fill(0xff) }),
-      readToken: () => undefined,
       recordTestRun: (run) => runs.record({ ...run, kind: 'provision' }),
       slotCount: 1,
-    };
+    }).deps;
   });
 
-  afterEach(() => db.close());
+  afterEach(() => fx.close());
 
   async function provision(): Promise<StationEngine> {
     const e = new StationEngine(deps);
@@ -137,7 +114,7 @@ describe('StationEngine: the proof the test plan asks for', () => {
     it('runs after the self-test and is stored as a check of the run before the label is placed', async () => {
       deps.cloudCheck = check({ ok: true, value: 'online, unclaimed in org 1' });
       await provision();
-      expect(cloudJobs).toEqual([{ authToken: token(1).authToken, qrToken: token(1).qrToken, orgId: 1 }]);
+      expect(cloudJobs).toEqual([{ authToken: fixtureToken(1).authToken, qrToken: fixtureToken(1).qrToken, orgId: 1 }]);
       expect(placed).toEqual([1]);
       expect(runs.forToken(1)[0]!.checks.map((c) => [c.check, c.ok])).toEqual([
         ['token', true],
@@ -154,7 +131,7 @@ describe('StationEngine: the proof the test plan asks for', () => {
       // The token touched a board: never handed out again.
       expect(queue.get(1).state).toBe('failed');
       expect(runs.forToken(1)[0]).toMatchObject({ ok: false });
-      expect(JSON.stringify(runs.forToken(1))).not.toContain(token(1).authToken);
+      expect(JSON.stringify(runs.forToken(1))).not.toContain(fixtureToken(1).authToken);
     });
 
     it('is not run when the self-test failed', async () => {

@@ -1,21 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stationError } from '../../../common/errors.js';
 import type { SlotState } from '../../../common/slot-state.js';
-import { openStationDatabase, type StationDatabase } from '../../../core/db/open-database.js';
-import { TokenQueue } from '../../../core/queue/token-queue.js';
+import type { StationDatabase } from '../../../core/db/open-database.js';
+import type { TokenQueue } from '../../../core/queue/token-queue.js';
 import { StationEngine, type StationEngineDeps } from '../../../core/station/station-engine.js';
 import type { FlashJob, FlashOutcome } from '../../../native/flash/esptool-flasher.js';
-import { DEMO_PRODUCT } from '../../../core/product/product.js';
-import { FakeWatcher } from '../../support/fake-watcher.js';
+import { EngineFixture, fixtureToken, flashOutcome } from '../../support/engine-fixture.js';
+import type { FakeWatcher } from '../../support/fake-watcher.js';
 
 
-function outcome(regions: FlashOutcome['regions']): FlashOutcome {
-  return { chip: 'ESP32-D0WD-V3', chipFamily: 'ESP32', mac: 'aa:bb:cc:dd:ee:01', regions, durationMs: 1, baudRate: 921_600, retries: [] };
-}
+const outcome = flashOutcome;
 
-const token = (i: number) => ({ authToken: `tok${String(i).padStart(29, '0')}`, qrToken: `sqr_${String(i).padStart(32, '0')}` });
+const token = fixtureToken;
 
 describe('StationEngine', () => {
+  let fx: EngineFixture;
   let db: StationDatabase;
   let queue: TokenQueue;
   let watcher: FakeWatcher;
@@ -26,40 +25,23 @@ describe('StationEngine', () => {
   let heldNvs: Uint8Array;
 
   beforeEach(() => {
-    db = openStationDatabase(':memory:');
-    queue = new TokenQueue(db);
-    queue.importBatch({ batchId: 'b', cloudBatchId: 'b', templateId: '1', orgId: 1, tokens: [token(1), token(2), token(3)] });
-    watcher = new FakeWatcher();
-    states = {};
-    placed = [];
+    fx = new EngineFixture();
+    ({ db, queue, watcher, placed, states } = fx);
     heldNvs = new Uint8Array(16).fill(0xff);
-    deps = {
-      stationId: 'ST1',
-      product: { ...DEMO_PRODUCT, templateId: '1', orgId: 1, scanBack: false },
-      queue,
-      watcher,
-      labels: {
-        place: async (t) => {
-          placed.push(t.id);
-          return { sheetId: 'sheet', position: placed.length - 1, qrPayload: `${t.qrToken}+1` };
-        },
-      },
-      buildPayload: (t) => [{ name: 'nvs', address: 0x9000, data: new TextEncoder().encode(t.authToken.padEnd(4096, '\xff')) }],
+    deps = fx.with({
       flash: async (job: FlashJob): Promise<FlashOutcome> => {
         job.onProgress?.({ phase: 'writing', bytesDone: 4096, bytesTotal: 4096, rateBps: 1000 });
         return outcome([{ name: 'nvs', address: 0x9000, size: 4096, md5: 'x', skipped: false }]);
       },
-      selfTest: async () => ({ ok: true, checks: [{ check: 'token', ok: true }], durationMs: 3 }),
       probe: async () => ({ identity: { chipFamily: 'ESP32', description: 'ESP32-D0WD-V3', mac: 'aa:bb:cc:dd:ee:01', flashSizeBytes: 4 << 20 }, nvs: heldNvs }),
       readToken: (nvs) => {
         const text = new TextDecoder().decode(nvs).replace(/\xff|\ufffd/g, '');
         return text.length ? text : undefined;
       },
-      slotCount: 2,
-    };
+    }).deps;
   });
 
-  afterEach(() => db.close());
+  afterEach(() => fx.close());
 
   function engine(): StationEngine {
     const e = new StationEngine(deps);
