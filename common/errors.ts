@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'FLASH_VERIFY_MISMATCH',
   'SELFTEST_FAILED',
   'SELFTEST_TIMEOUT',
+  /** A dynamic-token board failed dynamic QA (online with a test token, factory reset). */
+  'QA_FAILED',
   'LABEL_FAILED',
   'CLOUD_UNREACHABLE',
   'CLOUD_REJECTED',

@@ -94,7 +94,7 @@ export async function runDynamicBoard(ctx: DynamicRunContext): Promise<'done' | 
     const result = await ctx.line.dynamicQa({ port: ctx.openPort(), slotId: ctx.slotId, mac: outcome.mac });
     // Kept whatever its outcome (QA looks boards up by MAC); a failure to store it fails the board.
     ctx.line.recordDynamicRun?.({ boardMac: outcome.mac, slotId: ctx.slotId, result });
-    if (!result.ok) throw stationError('SELFTEST_FAILED', result.reason ?? 'The board failed dynamic QA — set it aside.', false);
+    if (!result.ok) throw stationError('QA_FAILED', result.reason ?? 'The board failed dynamic QA — set it aside.', false);
     ctx.setState({ kind: 'done', board });
     ctx.log?.(`slot ${ctx.slotIndex}: ${outcome.mac} passed dynamic QA and is factory-reset`);
     return 'done';

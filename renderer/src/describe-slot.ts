@@ -72,6 +72,7 @@ export const FAILURE_TITLES: Record<ErrorCode, string> = {
   FLASH_VERIFY_MISMATCH: 'Verify mismatch',
   SELFTEST_FAILED: 'Self-test failed',
   SELFTEST_TIMEOUT: 'Self-test timed out',
+  QA_FAILED: 'QA failed',
   LABEL_FAILED: 'Label failed',
   CLOUD_UNREACHABLE: 'Cloud unreachable',
   CLOUD_REJECTED: 'Cloud rejected',

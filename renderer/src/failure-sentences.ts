@@ -16,6 +16,7 @@ export const FAILURE_SENTENCES: Record<ErrorCode, string> = {
   FLASH_VERIFY_MISMATCH: 'The board kept different bytes than were written: press Check again once; if it fails again, set the board aside.',
   SELFTEST_FAILED: 'The board failed its self-test: set it aside in the reject tray for a supervisor, then take the next board.',
   SELFTEST_TIMEOUT: 'The board did not finish its self-test in time: reseat the cable and press Check again; if it repeats, set it aside.',
+  QA_FAILED: 'The board failed QA (the reason is below): set it aside in the reject tray for a supervisor, then take the next board.',
   LABEL_FAILED: 'The label could not be made: check the printer or label sheet, then press Check again or call a supervisor.',
   CLOUD_UNREACHABLE: 'The cloud could not be reached: check the network cable, wait a minute, then press Check again.',
   CLOUD_REJECTED: 'The cloud refused the request: call a supervisor; the board can be set aside until then.',

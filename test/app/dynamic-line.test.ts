@@ -108,7 +108,7 @@ describe('the line flow of a dynamic-token product (demo Wi-Fi lamp), end to end
     await waitFor(() => settled('slot-1'), 'slot-1 settled');
     const s = state('slot-1');
     if (s.kind !== 'failed') throw new Error(`slot-1 ended ${s.kind}`);
-    expect(s.error.code).toBe('SELFTEST_FAILED');
+    expect(s.error.code).toBe('QA_FAILED');
     // One sentence: the step, the reason, one full stop.
     expect(s.error.message).toBe('Dynamic QA step "wifi_provision" failed: Improv: the board could not join the Wi-Fi network.');
     expect(board.storedWifi).toBeNull();

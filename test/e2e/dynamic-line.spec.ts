@@ -80,7 +80,7 @@ test('dynamic line: choose the Wi-Fi lamp in Settings, two boards done, one fail
   board.setAppBehaviour({ networks: [{ ssid: 'Elsewhere', rssi: -70 }] });
   await slot1.getByRole('button', { name: /provision/i }).click();
   await expect(slot1).toHaveAttribute('data-state', 'failed', { timeout: RUN_MS });
-  await expect(page.getByTestId('slot-1-error')).toHaveAttribute('data-code', 'SELFTEST_FAILED');
+  await expect(page.getByTestId('slot-1-error')).toHaveAttribute('data-code', 'QA_FAILED');
   await expect(page.getByTestId('slot-1-error')).toContainText(/Dynamic QA step "wifi_provision" failed: .*could not join the Wi-Fi network/);
   expect(board.storedWifi).toBeNull();
   await expect(page.getByTestId('shift-failed')).toContainText('1');

@@ -142,7 +142,7 @@ describe('StationEngine: dynamic-token products', () => {
     expect(e.slotViews()[0]!.state).toMatchObject({
       kind: 'failed',
       board: { mac: MAC },
-      error: { code: 'SELFTEST_FAILED', message: 'Dynamic QA step "cloud_online" failed: the board did not come online in the cloud within 15 s.' },
+      error: { code: 'QA_FAILED', message: 'Dynamic QA step "cloud_online" failed: the board did not come online in the cloud within 15 s.' },
     });
     expect(e.slotViews()[0]!.state).not.toHaveProperty('token');
     const rows = db.prepare("SELECT ok, checks FROM test_runs WHERE kind = 'dynamic'").all() as { ok: number; checks: string }[];
