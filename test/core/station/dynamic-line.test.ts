@@ -2,17 +2,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stationError } from '../../../common/errors.js';
 import type { SlotState } from '../../../common/slot-state.js';
 import type { SelfTestResult } from '../../../common/self-test-protocol.js';
-import { openStationDatabase, type StationDatabase } from '../../../core/db/open-database.js';
+import type { StationDatabase } from '../../../core/db/open-database.js';
 import { DEMO_PRODUCT, type ProductConfig } from '../../../core/product/product.js';
 import { TestRunStore } from '../../../core/qa/test-run-store.js';
-import { TokenQueue } from '../../../core/queue/token-queue.js';
+import type { TokenQueue } from '../../../core/queue/token-queue.js';
 import type { DynamicQaJob } from '../../../core/station/dynamic-line-run.js';
 import { StationEngine, type StationEngineDeps } from '../../../core/station/station-engine.js';
-import type { FlashJob, FlashOutcome } from '../../../native/flash/esptool-flasher.js';
-import { FakeWatcher } from '../../support/fake-watcher.js';
+import type { FlashJob } from '../../../native/flash/esptool-flasher.js';
+import { EngineFixture, FIXTURE_MAC, fixtureToken, flashOutcome } from '../../support/engine-fixture.js';
+import type { FakeWatcher } from '../../support/fake-watcher.js';
 
-const MAC = 'aa:bb:cc:dd:ee:01';
-const token = (i: number) => ({ authToken: `tok${String(i).padStart(29, '0')}`, qrToken: `sqr_${String(i).padStart(32, '0')}` });
+const MAC = FIXTURE_MAC;
+const token = fixtureToken;
 const FIRMWARE = [
   { name: 'app', address: 0x10000, data: new Uint8Array(64).fill(3) },
   { name: 'bootloader', address: 0x1000, data: new Uint8Array(16).fill(1) },
@@ -25,6 +26,7 @@ const PASSED: SelfTestResult = { ok: true, checks: [], results: [{ check: 'uncon
  * shared firmware -> dynamic QA (online with a test token, factory reset, unconfigured) -> done.
  */
 describe('StationEngine: dynamic-token products', () => {
+  let fx: EngineFixture;
   let db: StationDatabase;
   let queue: TokenQueue;
   let runs: TestRunStore;
@@ -35,31 +37,18 @@ describe('StationEngine: dynamic-token products', () => {
   let qaJobs: DynamicQaJob[];
   let qaResult: SelfTestResult;
   let deps: StationEngineDeps;
-  let placed: number;
+  let placed: number[];
 
   beforeEach(() => {
-    db = openStationDatabase(':memory:');
-    queue = new TokenQueue(db);
+    fx = new EngineFixture(2);
+    ({ db, queue, watcher, placed, states } = fx);
     runs = new TestRunStore(db);
-    queue.importBatch({ batchId: 'b', cloudBatchId: 'b', templateId: '1', orgId: 1, tokens: [token(1), token(2)] });
-    watcher = new FakeWatcher();
     product = { ...DEMO_PRODUCT, id: 'demo-wifi-lamp', name: 'Demo Wi-Fi Lamp', templateId: '1', orgId: 1, scanBack: false, plan: 'token-only', tokenKind: 'dynamic' };
-    states = {};
     flashed = [];
     qaJobs = [];
-    placed = 0;
     qaResult = PASSED;
-    deps = {
-      stationId: 'ST1',
+    deps = fx.with({
       product,
-      queue,
-      watcher,
-      labels: {
-        place: async () => {
-          placed += 1;
-          return { sheetId: 'sheet', position: 0, qrPayload: 'x' };
-        },
-      },
       buildPayload: () => {
         throw new Error('a dynamic product has no per-board payload');
       },
@@ -67,8 +56,7 @@ describe('StationEngine: dynamic-token products', () => {
       flash: async (job) => {
         flashed.push(job);
         job.onProgress?.({ phase: 'writing', bytesDone: 96, bytesTotal: 96, rateBps: 1000 });
-        const regions = job.regions.map((r) => ({ name: r.name, address: r.address, size: r.data.length, md5: 'm', skipped: r.name === 'bootloader' }));
-        return { chip: 'ESP32-D0WD-V3', chipFamily: 'ESP32', mac: MAC, regions, durationMs: 1, baudRate: 921_600, retries: [] } satisfies FlashOutcome;
+        return flashOutcome(job.regions.map((r) => ({ name: r.name, address: r.address, size: r.data.length, md5: 'm', skipped: r.name === 'bootloader' })));
       },
       selfTest: async () => {
         throw new Error('a dynamic product runs no token self-test');
@@ -82,10 +70,9 @@ describe('StationEngine: dynamic-token products', () => {
         },
         recordDynamicRun: (run) => runs.record({ tokenId: null, boardMac: run.boardMac, slotId: run.slotId, kind: 'dynamic', result: run.result }),
       },
-      slotCount: 2,
-    };
+    }).deps;
   });
-  afterEach(() => db.close());
+  afterEach(() => fx.close());
 
   function engine(): StationEngine {
     const e = new StationEngine(deps);
@@ -112,7 +99,7 @@ describe('StationEngine: dynamic-token products', () => {
     expect(qaJobs).toMatchObject([{ slotId: 'slot-1', mac: MAC }]);
     expect(queue.stock()).toEqual(before);
     expect(queue.pendingOutbox()).toEqual([]);
-    expect(placed).toBe(0);
+    expect(placed).toEqual([]);
     expect(db.prepare('SELECT kind, token_id AS tokenId, board_mac AS mac, slot_id AS slotId, ok FROM test_runs').all()).toEqual([
       { kind: 'dynamic', tokenId: null, mac: MAC, slotId: 'slot-1', ok: 1 },
     ]);
