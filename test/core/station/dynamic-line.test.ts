@@ -74,11 +74,8 @@ describe('StationEngine: dynamic-token products', () => {
   });
   afterEach(() => fx.close());
 
-  function engine(): StationEngine {
-    const e = new StationEngine(deps);
-    e.on('slot', (s) => (states[s.id] ??= []).push(s.state.kind));
-    return e;
-  }
+  // The fixture's engine records every slot's states into `states` (deps is the fixture's own object).
+  const engine = (): StationEngine => fx.engine();
 
   it('plug -> probe -> firmware -> qa -> done: no token reserved, no label, the run stored by MAC', async () => {
     const e = engine();

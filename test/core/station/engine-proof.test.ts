@@ -49,7 +49,7 @@ describe('StationEngine: the proof the test plan asks for', () => {
   afterEach(() => fx.close());
 
   async function provision(): Promise<StationEngine> {
-    const e = new StationEngine(deps);
+    const e = fx.engine();
     watcher.plug('slot-1');
     await e.idle();
     await e.runSlot('slot-1');

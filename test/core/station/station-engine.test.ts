@@ -43,11 +43,8 @@ describe('StationEngine', () => {
 
   afterEach(() => fx.close());
 
-  function engine(): StationEngine {
-    const e = new StationEngine(deps);
-    e.on('slot', (s) => (states[s.id] ??= []).push(s.state.kind));
-    return e;
-  }
+  // The fixture's engine records every slot's states into `states` (deps is the fixture's own object).
+  const engine = (): StationEngine => fx.engine();
 
   it('takes a board through every state and leaves the token labelled with its device record queued', async () => {
     const e = engine();
